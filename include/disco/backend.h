@@ -1,0 +1,33 @@
+/* A backend is a device plus the op table that runs on it. Models and the
+   graph call ops only through be->ops, so they never know which device runs. */
+#ifndef DISCO_BACKEND_H
+#define DISCO_BACKEND_H
+
+#include <stdbool.h>
+
+#include "disco/ops.h"
+#include "disco/tensor.h"
+
+typedef enum {
+    PRECISION_FP32, /* fp32 everywhere (the CPU, and the GPU parity mode) */
+    PRECISION_BF16, /* GPU: bf16 tensor-core matmuls with fp32 accumulation */
+} Precision;
+
+struct Backend {
+    Device device;
+    Precision precision;
+    const OpTable *ops;
+    void *impl; /* device state: handles, streams */
+};
+
+Backend *backend_cpu(void);
+
+/* True when this build has CUDA and a usable device is present. */
+bool backend_cuda_available(void);
+/* NULL with *why set when there is no CUDA build or no usable device. */
+Backend *backend_cuda_create(int device_index, Precision precision, const char **why);
+void backend_cuda_destroy(Backend *be);
+
+const char *precision_name(Precision p);
+
+#endif

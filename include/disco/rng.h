@@ -1,0 +1,61 @@
+/* Counter-based randomness: Philox-4x32-10 (Salmon et al., SC 2011).
+ *
+ * Every random number is a pure function of
+ *   (seed, stream purpose, step, row index, position in the row),
+ * so a draw for sample i never depends on the world size, the batch split,
+ * the device or the order of evaluation. That is what makes resume exact and
+ * 1 rank equal 8 ranks.
+ *
+ * Element j of a tensor drawn with key K lies in row K.index + j / K.row_len
+ * at position j % K.row_len (row_len 0 means the whole tensor is row K.index).
+ * Its Philox block has counter {position / 4, row, step, stream} and key
+ * {seed low, seed high}; the element takes word position % 4 of that block. */
+#ifndef DISCO_RNG_H
+#define DISCO_RNG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    RNG_STREAM_INIT = 1,
+    RNG_STREAM_DROPOUT = 2,
+    RNG_STREAM_SIGMA = 3,
+    RNG_STREAM_NOISE = 4,
+    RNG_STREAM_GUMBEL = 5,
+    RNG_STREAM_LATENT_DROP = 6,
+    RNG_STREAM_DATA_ORDER = 7,
+    RNG_STREAM_SAMPLER = 8,
+    RNG_STREAM_PRIOR = 9,
+    RNG_STREAM_TEST = 100,
+} RngStream;
+
+typedef struct {
+    uint64_t seed;
+    uint32_t stream;
+    uint32_t step;
+    uint32_t index;   /* row of element 0, e.g. the global index of the first sample */
+    uint64_t row_len; /* elements per row; 0 = all elements are in row `index` */
+} RngKey;
+
+void philox4x32_10(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]);
+
+/* The Philox block that holds element j, and j's word within it. */
+void rng_block(const RngKey *k, uint64_t j, uint32_t out[4], int *word);
+
+uint32_t rng_u32(const RngKey *k, uint64_t j);
+/* Uniform in the open interval (0, 1): 24 random bits, centred in their cell. */
+float rng_uniform(const RngKey *k, uint64_t j);
+/* Standard normal by Box-Muller: each Philox block gives two pairs. */
+float rng_normal(const RngKey *k, uint64_t j);
+/* Standard Gumbel: -log(-log(u)). */
+float rng_gumbel(const RngKey *k, uint64_t j);
+
+static inline float rng_u32_to_uniform(uint32_t x) {
+    return ((float)(x >> 8) + 0.5f) * (1.0f / 16777216.0f);
+}
+
+void rng_fill_u32(const RngKey *k, uint32_t *out, size_t n);
+void rng_fill_uniform(const RngKey *k, float *out, size_t n);
+void rng_fill_normal(const RngKey *k, float *out, size_t n);
+
+#endif

@@ -1,0 +1,14 @@
+/* The `disco` subcommands. Each takes the arguments after its own name. */
+#ifndef DISCO_COMMANDS_H
+#define DISCO_COMMANDS_H
+
+typedef struct {
+    const char *name;
+    const char *summary;
+    const char *usage; /* printed by `disco NAME --help` */
+    int (*run)(int argc, char **argv);
+} Command;
+
+int command_info(int argc, char **argv);
+
+#endif

@@ -1,0 +1,45 @@
+/* disco: the command-line entry point. Dispatches to one subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "disco/error.h"
+
+static const Command commands[] = {
+    {"info", "show the build, the backends and the devices this machine has",
+     "Usage: disco info\n\nPrints the build options (CUDA, MPI), the BLAS and OpenMP threads,\n"
+     "and whether a CUDA device can be used.\n",
+     command_info},
+};
+static const int n_commands = sizeof commands / sizeof commands[0];
+
+static void print_usage(FILE *out) {
+    fprintf(out, "Usage: disco <command> [options]\n\nCommands:\n");
+    for (int i = 0; i < n_commands; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun 'disco <command> --help' for a command's options.\n");
+}
+
+static int wants_help(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return 1;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    disco_tune_malloc();
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        print_usage(stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (int i = 0; i < n_commands; i++) {
+        if (strcmp(argv[1], commands[i].name) != 0) continue;
+        if (wants_help(argc - 1, argv + 1)) {
+            fputs(commands[i].usage, stdout);
+            return 0;
+        }
+        return commands[i].run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "disco: unknown command '%s'\n\n", argv[1]);
+    print_usage(stderr);
+    return 2;
+}

@@ -1,0 +1,15 @@
+#include "disco/backend.h"
+
+const char *precision_name(Precision p) { return p == PRECISION_BF16 ? "bf16" : "fp32"; }
+
+#ifndef DISCO_HAVE_CUDA
+bool backend_cuda_available(void) { return false; }
+
+Backend *backend_cuda_create(int device_index, Precision precision, const char **why) {
+    (void)device_index, (void)precision;
+    *why = "this build has no CUDA support (configure with nvcc present and DISCO_CUDA=ON)";
+    return NULL;
+}
+
+void backend_cuda_destroy(Backend *be) { (void)be; }
+#endif

@@ -29,6 +29,10 @@ typedef enum {
     RNG_STREAM_TEST = 100,
 } RngStream;
 
+/* Ops of one kind at several places in a model (every dropout layer, say)
+   each draw from their own stream: purpose in the low 8 bits, site above. */
+static inline uint32_t rng_stream(RngStream purpose, uint32_t site) { return (uint32_t)purpose + 256u * site; }
+
 typedef struct {
     uint64_t seed;
     uint32_t stream;

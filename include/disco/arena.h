@@ -5,6 +5,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     char *base;
     size_t capacity;
@@ -24,5 +28,9 @@ void arena_release(Arena *a);
 
 #define ARENA_ALIGN 256
 size_t arena_round_up(size_t bytes);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -8,6 +8,10 @@
 #include "disco/ops.h"
 #include "disco/tensor.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
     PRECISION_FP32, /* fp32 everywhere (the CPU, and the GPU parity mode) */
     PRECISION_BF16, /* GPU: bf16 tensor-core matmuls with fp32 accumulation */
@@ -29,5 +33,9 @@ Backend *backend_cuda_create(int device_index, Precision precision, const char *
 void backend_cuda_destroy(Backend *be);
 
 const char *precision_name(Precision p);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

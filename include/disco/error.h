@@ -4,17 +4,28 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Called before the process ends; the distributed layer installs MPI_Abort here
    so that a fatal error on one rank ends every rank. */
 typedef void (*disco_abort_hook)(int exit_code);
 void disco_set_abort_hook(disco_abort_hook hook);
 
-_Noreturn void disco_fatal_at(const char *file, int line, const char *fmt, ...)
+/* C11 and C++ spell "does not return" differently; CUDA files include this. */
+#ifdef __cplusplus
+#define DISCO_NORETURN [[noreturn]]
+#else
+#define DISCO_NORETURN _Noreturn
+#endif
+
+DISCO_NORETURN void disco_fatal_at(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #define DISCO_FATAL(...) disco_fatal_at(__FILE__, __LINE__, __VA_ARGS__)
-#define DISCO_CHECK(cond, ...)                                   \
-    do {                                                         \
+#define DISCO_CHECK(cond, ...)                                        \
+    do {                                                              \
         if (!(cond)) disco_fatal_at(__FILE__, __LINE__, __VA_ARGS__); \
     } while (0)
 
@@ -26,5 +37,9 @@ char *disco_strdup(const char *s);
 /* glibc returns large blocks to the OS on free, which makes every re-touch
    expensive on these VMs; every main calls this first. */
 void disco_tune_malloc(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -19,6 +19,10 @@
 
 #include "disco/backend.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
     INIT_ZERO,
     INIT_CONSTANT,       /* every element = scale */
@@ -98,5 +102,9 @@ float *graph_params(const Graph *g, size_t *n_floats);
 float *graph_param_grads(const Graph *g);
 size_t graph_activation_bytes(const Graph *g);
 Backend *graph_backend(const Graph *g);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,6 +1,10 @@
 #ifndef DISCO_LOG_H
 #define DISCO_LOG_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 } LogLevel;
 
 void log_set_level(LogLevel level);
@@ -15,5 +19,9 @@ void log_message(LogLevel level, const char *fmt, ...) __attribute__((format(pri
 #define LOG_WARN(...) log_message(LOG_WARN, __VA_ARGS__)
 #define LOG_INFO(...) log_message(LOG_INFO, __VA_ARGS__)
 #define LOG_DEBUG(...) log_message(LOG_DEBUG, __VA_ARGS__)
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -4,8 +4,11 @@
  * Conventions (all ops):
  *  - Pointers are device memory of the backend that runs the op; fp32 unless
  *    a name says otherwise; tensors are dense and row-major, feature maps NHWC.
- *  - A backward writes input gradients (=) and accumulates parameter
- *    gradients (+=). A NULL gradient pointer means "not needed".
+ *  - A backward accumulates (+=) the gradients of parameters: dw and db of
+ *    linear and conv2d, dgamma and dbeta of the norms, dtable of embedding.
+ *    It writes (=) every other gradient, scale_shift's and add's db
+ *    included. A NULL gradient pointer means "not needed". A written
+ *    gradient never shares memory with dy.
  *  - "rows" is the product of all leading dimensions (batch x tokens).
  *  - Linear and conv weights are [out, in] and [out, kh, kw, in] in memory
  *    (conv: PyTorch's [out, in, kh, kw] permuted to channels-last, the layout
@@ -22,6 +25,10 @@
 
 #include "disco/rng.h"
 #include "disco/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct Backend Backend;
 
@@ -48,7 +55,7 @@ typedef struct {
     void (*free)(Backend *be, void *ptr);
     void (*upload)(Backend *be, void *dst, const void *host_src, size_t bytes);
     void (*download)(Backend *be, void *host_dst, const void *src, size_t bytes);
-    void (*copy)(Backend *be, void *dst, const void *src, size_t bytes);
+    void (*copy)(Backend *be, void *dst, const void *src, size_t bytes); /* regions must not overlap */
     void (*zero)(Backend *be, void *dst, size_t bytes);
     void (*synchronize)(Backend *be);
 
@@ -170,5 +177,9 @@ typedef struct {
     void (*weighted_mse_backward)(Backend *be, float *dpred, float *dtarget, const float *dloss, const float *pred,
                                   const float *target, const float *weight, int rows, int dim);
 } OpTable;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -7,6 +7,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     const char *label;
     const char *unit;
@@ -23,5 +27,9 @@ void progress_begin(Progress *p, FILE *out, const char *label, const char *unit,
 /* `extra` (may be NULL) is appended to the line, e.g. "loss 0.123". */
 void progress_update(Progress *p, uint64_t done, const char *extra);
 void progress_end(Progress *p, const char *extra);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -9,12 +9,19 @@
  * Element j of a tensor drawn with key K lies in row K.index + j / K.row_len
  * at position j % K.row_len (row_len 0 means the whole tensor is row K.index).
  * Its Philox block has counter {position / 4, row, step, stream} and key
- * {seed low, seed high}; the element takes word position % 4 of that block. */
+ * {seed low, seed high}; the element takes word position % 4 of that block.
+ * philox.h holds that mapping, shared with the CUDA kernels. */
 #ifndef DISCO_RNG_H
 #define DISCO_RNG_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "disco/philox.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef enum {
     RNG_STREAM_INIT = 1,
@@ -33,33 +40,22 @@ typedef enum {
    each draw from their own stream: purpose in the low 8 bits, site above. */
 static inline uint32_t rng_stream(RngStream purpose, uint32_t site) { return (uint32_t)purpose + 256u * site; }
 
-typedef struct {
-    uint64_t seed;
-    uint32_t stream;
-    uint32_t step;
-    uint32_t index;   /* row of element 0, e.g. the global index of the first sample */
-    uint64_t row_len; /* elements per row; 0 = all elements are in row `index` */
-} RngKey;
-
 void philox4x32_10(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]);
 
-/* The Philox block that holds element j, and j's word within it. */
-void rng_block(const RngKey *k, uint64_t j, uint32_t out[4], int *word);
-
-uint32_t rng_u32(const RngKey *k, uint64_t j);
-/* Uniform in the open interval (0, 1): 24 random bits, centred in their cell. */
-float rng_uniform(const RngKey *k, uint64_t j);
-/* Standard normal by Box-Muller: each Philox block gives two pairs. */
-float rng_normal(const RngKey *k, uint64_t j);
+static inline uint32_t rng_u32(const RngKey *k, uint64_t j) { return philox_u32(k, j); }
+/* Uniform in the open interval (0, 1). */
+static inline float rng_uniform(const RngKey *k, uint64_t j) { return philox_uniform(k, j); }
+/* Standard normal by Box-Muller. */
+static inline float rng_normal(const RngKey *k, uint64_t j) { return philox_normal(k, j); }
 /* Standard Gumbel: -log(-log(u)). */
-float rng_gumbel(const RngKey *k, uint64_t j);
-
-static inline float rng_u32_to_uniform(uint32_t x) {
-    return ((float)(x >> 8) + 0.5f) * (1.0f / 16777216.0f);
-}
+static inline float rng_gumbel(const RngKey *k, uint64_t j) { return philox_gumbel(k, j); }
 
 void rng_fill_u32(const RngKey *k, uint32_t *out, size_t n);
 void rng_fill_uniform(const RngKey *k, float *out, size_t n);
 void rng_fill_normal(const RngKey *k, float *out, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -5,6 +5,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum { DTYPE_F32, DTYPE_BF16, DTYPE_I32, DTYPE_U8 } DType;
 typedef enum { DEVICE_CPU, DEVICE_CUDA } Device;
 
@@ -28,5 +32,9 @@ const char *device_name(Device device);
 const char *tensor_shape_string(const Tensor *t, char *buf, size_t size);
 
 static inline float *tensor_f32(const Tensor *t) { return (float *)t->data; }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

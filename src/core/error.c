@@ -12,7 +12,7 @@ static disco_abort_hook abort_hook;
 
 void disco_set_abort_hook(disco_abort_hook hook) { abort_hook = hook; }
 
-_Noreturn void disco_fatal_at(const char *file, int line, const char *fmt, ...) {
+DISCO_NORETURN void disco_fatal_at(const char *file, int line, const char *fmt, ...) {
     char message[1024];
     va_list args;
     va_start(args, fmt);

@@ -32,7 +32,7 @@ void cpu_download(Backend *be, void *host_dst, const void *src, size_t bytes) {
 
 void cpu_copy(Backend *be, void *dst, const void *src, size_t bytes) {
     (void)be;
-    memmove(dst, src, bytes);
+    memcpy(dst, src, bytes);
 }
 
 void cpu_zero(Backend *be, void *dst, size_t bytes) {

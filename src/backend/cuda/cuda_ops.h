@@ -1,0 +1,82 @@
+/* CUDA implementations behind the op table; see include/disco/ops.h for
+   what each op computes. Ops that have no kernel yet end in DISCO_FATAL
+   (unimplemented.cu), so a model that needs one stops with its name. */
+#ifndef DISCO_CUDA_OPS_H
+#define DISCO_CUDA_OPS_H
+
+#include "cuda_common.h"
+
+void *cuda_alloc(Backend *be, size_t bytes, const char *what);
+void cuda_free(Backend *be, void *ptr);
+void cuda_upload(Backend *be, void *dst, const void *host_src, size_t bytes);
+void cuda_download(Backend *be, void *host_dst, const void *src, size_t bytes);
+void cuda_copy(Backend *be, void *dst, const void *src, size_t bytes);
+void cuda_zero(Backend *be, void *dst, size_t bytes);
+void cuda_synchronize(Backend *be);
+void cuda_rng_u32(Backend *be, uint32_t *out, size_t n, RngKey key);
+void cuda_rng_uniform(Backend *be, float *out, size_t n, RngKey key);
+void cuda_rng_normal(Backend *be, float *out, size_t n, RngKey key);
+void cuda_linear_forward(Backend *be, float *y, const float *x, const float *w, const float *b, int rows, int in,
+                         int out);
+void cuda_linear_backward(Backend *be, float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
+                          int rows, int in, int out);
+size_t cuda_conv2d_workspace(Backend *be, const Conv2dShape *s);
+void cuda_conv2d_forward(Backend *be, float *y, const float *x, const float *w, const float *b, const Conv2dShape *s,
+                         void *workspace);
+void cuda_conv2d_backward(Backend *be, float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
+                          const Conv2dShape *s, void *workspace);
+void cuda_downsample2x_forward(Backend *be, float *y, const float *x, int batch, int height, int width, int channels);
+void cuda_downsample2x_backward(Backend *be, float *dx, const float *dy, int batch, int height, int width,
+                                int channels);
+void cuda_upsample2x_forward(Backend *be, float *y, const float *x, int batch, int height, int width, int channels);
+void cuda_upsample2x_backward(Backend *be, float *dx, const float *dy, int batch, int height, int width, int channels);
+void cuda_group_norm_forward(Backend *be, float *y, float *stats, const float *x, const float *gamma, const float *beta,
+                             int batch, int tokens, int channels, int groups, float eps);
+void cuda_group_norm_backward(Backend *be, float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                              const float *stats, const float *gamma, int batch, int tokens, int channels, int groups);
+void cuda_layer_norm_forward(Backend *be, float *y, float *stats, const float *x, const float *gamma, const float *beta,
+                             int rows, int channels, float eps);
+void cuda_layer_norm_backward(Backend *be, float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                              const float *stats, const float *gamma, int rows, int channels);
+void cuda_silu_forward(Backend *be, float *y, const float *x, size_t n);
+void cuda_silu_backward(Backend *be, float *dx, const float *dy, const float *x, size_t n);
+void cuda_gelu_forward(Backend *be, float *y, const float *x, size_t n);
+void cuda_gelu_backward(Backend *be, float *dx, const float *dy, const float *x, size_t n);
+void cuda_dropout_forward(Backend *be, float *y, const float *x, size_t n, float p, RngKey key);
+void cuda_dropout_backward(Backend *be, float *dx, const float *dy, size_t n, float p, RngKey key);
+void cuda_modulate_forward(Backend *be, float *y, const float *x, const float *scale_shift, int batch, int tokens,
+                           int channels);
+void cuda_modulate_backward(Backend *be, float *dx, float *dscale_shift, const float *dy, const float *x,
+                            const float *scale_shift, int batch, int tokens, int channels);
+void cuda_add_forward(Backend *be, float *y, const float *a, const float *b, size_t n, size_t nb, float scale);
+void cuda_add_backward(Backend *be, float *da, float *db, const float *dy, size_t n, size_t nb, float scale);
+void cuda_concat_forward(Backend *be, float *y, const float *a, const float *b, int rows, int ca, int cb);
+void cuda_concat_backward(Backend *be, float *da, float *db, const float *dy, int rows, int ca, int cb);
+void cuda_split_forward(Backend *be, float *y, const float *x, int rows, int channels, int offset, int count);
+void cuda_split_backward(Backend *be, float *dx, const float *dy, int rows, int channels, int offset, int count);
+void cuda_attention_forward(Backend *be, float *out, float *probs, const float *q, const float *k, const float *v,
+                            const AttentionShape *s);
+void cuda_attention_backward(Backend *be, float *dq, float *dk, float *dv, const float *dout, const float *q,
+                             const float *k, const float *v, const float *probs, const AttentionShape *s);
+void cuda_embedding_forward(Backend *be, float *y, const int32_t *idx, const float *table, int rows, int vocab,
+                            int dim);
+void cuda_embedding_backward(Backend *be, float *dtable, const float *dy, const int32_t *idx, int rows, int vocab,
+                             int dim);
+void cuda_positional_embedding_forward(Backend *be, float *y, const float *x, int rows, int channels,
+                                       float max_positions, bool endpoint);
+void cuda_positional_embedding_backward(Backend *be, float *dx, const float *dy, const float *x, int rows, int channels,
+                                        float max_positions, bool endpoint);
+void cuda_softmax_xent_forward(Backend *be, float *loss, float *probs, const float *logits, const int32_t *targets,
+                               int rows, int vocab);
+void cuda_softmax_xent_backward(Backend *be, float *dlogits, const float *dloss, const float *probs,
+                                const int32_t *targets, int rows, int vocab);
+void cuda_gumbel_softmax_forward(Backend *be, float *y, float *soft, const float *logits, int rows, int k, float tau,
+                                 bool hard, RngKey key);
+void cuda_gumbel_softmax_backward(Backend *be, float *dlogits, const float *dy, const float *soft, int rows, int k,
+                                  float tau);
+void cuda_weighted_mse_forward(Backend *be, float *loss, const float *pred, const float *target, const float *weight,
+                               int rows, int dim);
+void cuda_weighted_mse_backward(Backend *be, float *dpred, float *dtarget, const float *dloss, const float *pred,
+                                const float *target, const float *weight, int rows, int dim);
+
+#endif

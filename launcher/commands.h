@@ -10,5 +10,6 @@ typedef struct {
 } Command;
 
 int command_info(int argc, char **argv);
+int command_classify(int argc, char **argv);
 
 #endif

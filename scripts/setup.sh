@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config     # compiler and build system
-  libopenblas-dev                      # BLAS for the CPU GEMMs
+  libopenblas-openmp-dev               # BLAS for the CPU GEMMs, on the OpenMP thread pool
   libhdf5-dev hdf5-tools               # dataset shards and checkpoints
   check                                # unit-test framework
   openmpi-bin libopenmpi-dev           # multi-process runs (optional at build time)

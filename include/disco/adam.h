@@ -13,6 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     float beta1, beta2, eps;
     size_t n;
@@ -28,5 +32,9 @@ void adam_destroy(Adam *a);
 /* One update of params[n] from grads[n] with learning rate lr (the caller
    applies any ramp-up or decay). Allocates nothing. */
 void adam_step(Adam *a, float *params, float *grads, float lr);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

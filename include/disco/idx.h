@@ -10,6 +10,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     int count, height, width;
     uint8_t *images; /* [count, height, width], row-major */
@@ -24,5 +28,9 @@ uint8_t *idx_read_labels(const char *path, int classes, int *count);
 /* An image file and its label file, checked to hold the same count. */
 IdxDataset idx_load(const char *images_path, const char *labels_path, int classes);
 void idx_free(IdxDataset *d);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -8,6 +8,10 @@
 
 #include "disco/graph.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---- image classifier (Fashion-MNIST; its features define FD there) ----
  *
  * Grey 32x32 images in [-1, 1], NHWC [B, 32, 32, 1]. One stage per
@@ -22,7 +26,7 @@
 
 typedef struct {
     int batch;
-    int width;    /* channels of the 32x32 stage; then 2x, 2x, 4x (a multiple of 8) */
+    int width;    /* channels of the 32x32 stage, doubling at each stage after (a multiple of 8) */
     int features; /* length of the penultimate feature vector */
 } ClassifierConfig;
 
@@ -41,5 +45,9 @@ Classifier classifier_build(Graph *g, const ClassifierConfig *config);
 /* One uint8 image of at most 32x32 into the classifier's input: centred on a
    black (pixel 0) 32x32 canvas, then scaled to [-1, 1]. dst holds 32*32 floats. */
 void classifier_pack_image(float *dst, const uint8_t *image, int height, int width);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

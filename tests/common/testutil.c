@@ -70,11 +70,17 @@ double gradcheck_run(const GradCheck *gc) {
     gc->backward(gc->ctx);
 
     /* Central differences cannot resolve a gradient below the float rounding
-       of the loss divided by eps (taken as 8 ulps of every term): gradients
-       that small are held to that absolute bound instead of a relative one. */
-    double magnitude = 0;
-    for (size_t i = 0; i < gc->n_out; i++) magnitude += fabs((double)gc->out[i] * (double)gc->dout[i]);
-    double noise = magnitude * ldexp(1.0, -20) / eps;
+       of the loss divided by eps. Outputs the probe does not touch round the
+       same way in both evaluations and cancel; the others round
+       independently, so their errors add in quadrature: 16 ulps of the RMS
+       term, times sqrt(n), bounds it. Gradients that small are held to that
+       absolute bound instead of a relative one. */
+    double sum_squares = 0;
+    for (size_t i = 0; i < gc->n_out; i++) {
+        double term = (double)gc->out[i] * (double)gc->dout[i];
+        sum_squares += term * term;
+    }
+    double noise = sqrt(sum_squares) * ldexp(1.0, -20) / eps;
     double smallest_ref = fmax(1e-4, noise / tol);
 
     double worst = 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "disco/graph.h"
+#include "graph_check.h"
 #include "testutil.h"
 
 static Init uniform(int fan_in) { return (Init){INIT_UNIFORM_FAN_IN, 1.0f, fan_in}; }
@@ -54,49 +55,6 @@ static int conv(Graph *g, const char *scope, int x, int out, int k) {
     int y = graph_conv2d(g, x, conv_weight(g, "weight", out, k, last_dim(g, x)), vector(g, "bias", out));
     graph_pop_scope(g);
     return y;
-}
-
-/* ---- the gradient check harness over a whole graph ---- */
-
-typedef struct {
-    Graph *g;
-    int loss;
-    float out, dout;
-} GraphCheck;
-
-static void graph_check_forward(void *ctx) {
-    GraphCheck *c = ctx;
-    graph_forward(c->g);
-    const float *loss = graph_data(c->g, c->loss);
-    double total = 0;
-    for (size_t i = 0; i < graph_numel(c->g, c->loss); i++) total += loss[i];
-    c->out = (float)total;
-}
-
-static void graph_check_backward(void *ctx) {
-    GraphCheck *c = ctx;
-    graph_backward(c->g, c->dout);
-}
-
-/* Checks every parameter and the named float inputs that carry gradients. */
-static void check_whole_graph(Graph *g, int loss, const int *grad_inputs, int n_grad_inputs) {
-    GraphCheck c = {.g = g, .loss = loss};
-    int n_params = graph_param_count(g);
-    GradInput *inputs = calloc((size_t)(n_params + n_grad_inputs), sizeof(GradInput));
-    for (int i = 0; i < n_params; i++) {
-        int id = graph_param_id(g, i);
-        inputs[i] = (GradInput){graph_name(g, id), graph_data(g, id), graph_grad(g, id), graph_numel(g, id), true};
-    }
-    for (int i = 0; i < n_grad_inputs; i++) {
-        int id = grad_inputs[i];
-        inputs[n_params + i] =
-            (GradInput){graph_name(g, id), graph_data(g, id), graph_grad(g, id), graph_numel(g, id), false};
-    }
-    GradCheck gc = {.ctx = &c, .forward = graph_check_forward, .backward = graph_check_backward, .out = &c.out,
-                    .dout = &c.dout, .n_out = 1, .inputs = inputs, .n_inputs = n_params + n_grad_inputs,
-                    .max_probes = 24};
-    gradcheck_run(&gc);
-    free(inputs);
 }
 
 static void fill_input(Graph *g, int id, uint32_t tag, float lo, float hi) {

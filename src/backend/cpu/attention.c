@@ -61,9 +61,8 @@ void cpu_attention_forward(Backend *be, float *out, float *probs, const float *q
     int tq = s->q_len, tk = s->kv_len, dim = s->head_dim, channels = s->heads * dim;
     float scale = 1.0f / sqrtf((float)dim);
 
-    /* Each task runs its GEMMs on its own thread: BLAS must not fan out too. */
-    int blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1);
+    /* One task per (batch, head); OpenBLAS built on OpenMP sees it is inside a
+       parallel region and runs each GEMM on the calling thread. */
 #pragma omp parallel for schedule(static)
     for (int bh = 0; bh < s->batch * s->heads; bh++) {
         HeadOffsets at = head_offsets(s, bh / s->heads, bh % s->heads);
@@ -74,7 +73,6 @@ void cpu_attention_forward(Backend *be, float *out, float *probs, const float *q
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, tq, dim, tk, 1.0f, p, tk, v + at.v, s->v_stride, 0.0f,
                     out + at.out, channels);
     }
-    openblas_set_num_threads(blas_threads);
 }
 
 /* With S = scale * Q K^T, P = softmax(S), O = P V:
@@ -90,8 +88,6 @@ void cpu_attention_backward(Backend *be, float *dq, float *dk, float *dv, const 
     float scale = 1.0f / sqrtf((float)dim);
     int tile_rows = SCORE_TILE_FLOATS / tk < tq ? SCORE_TILE_FLOATS / tk : tq;
 
-    int blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1);
 #pragma omp parallel for schedule(static)
     for (int bh = 0; bh < s->batch * s->heads; bh++) {
         HeadOffsets at = head_offsets(s, bh / s->heads, bh % s->heads);
@@ -123,5 +119,4 @@ void cpu_attention_backward(Backend *be, float *dq, float *dk, float *dv, const 
                             s->q_stride, i0 == 0 ? 0.0f : 1.0f, dk + at.k, s->k_stride);
         }
     }
-    openblas_set_num_threads(blas_threads);
 }

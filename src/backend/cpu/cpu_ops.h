@@ -5,6 +5,11 @@
 
 #include "disco/backend.h"
 
+/* A loop over fewer floats than this runs on one thread: waking the team
+   costs more than it saves, and far more on a busy machine, where a woken
+   thread can wait a whole time slice for a core. */
+enum { PARALLEL_MIN_FLOATS = 1 << 15 };
+
 void *cpu_alloc(Backend *be, size_t bytes, const char *what);
 void cpu_free(Backend *be, void *ptr);
 void cpu_upload(Backend *be, void *dst, const void *host_src, size_t bytes);

@@ -5,7 +5,7 @@
 
 #include "testutil.h"
 
-void check_elementwise_forward(Backend *be, const ElementwiseOp *op, double tol) {
+static void check_elementwise_forward(Backend *be, const ElementwiseOp *op, double tol) {
     enum { N = 4096 };
     static const float extremes[] = {-100.0f, -20.0f, 0.0f, 20.0f, 100.0f};
     float *x = alloc_normal(N, 1, 3.0f), *y = alloc_zeros(N);
@@ -36,7 +36,7 @@ static void pointwise_backward(void *ctx) {
     p->op->backward(p->be, p->dx, p->dy, p->x, p->n);
 }
 
-void check_elementwise_gradient(Backend *be, const ElementwiseOp *op) {
+static void check_elementwise_gradient(Backend *be, const ElementwiseOp *op) {
     static const size_t sizes[] = {1, 5, 37, 1000};
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         size_t n = sizes[s];
@@ -47,4 +47,24 @@ void check_elementwise_gradient(Backend *be, const ElementwiseOp *op) {
         gradcheck_run(&gc);
         free(p.x), free(p.y), free(p.dx), free(p.dy);
     }
+}
+
+static ElementwiseOp op_under_test;
+static double forward_tolerance;
+
+START_TEST(forward_matches_reference) { check_elementwise_forward(backend_cpu(), &op_under_test, forward_tolerance); }
+END_TEST
+
+START_TEST(backward_matches_finite_differences) { check_elementwise_gradient(backend_cpu(), &op_under_test); }
+END_TEST
+
+int run_elementwise_suite(const char *name, ElementwiseOp op, double forward_tol) {
+    op_under_test = op;
+    forward_tolerance = forward_tol;
+    Suite *s = suite_create(name);
+    TCase *tc = tcase_create("cpu");
+    tcase_add_test(tc, forward_matches_reference);
+    tcase_add_test(tc, backward_matches_finite_differences);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
 }

@@ -12,10 +12,10 @@ typedef struct {
     double (*reference)(double x); /* f in double, written independently of the op */
 } ElementwiseOp;
 
-/* Forward on wide random inputs plus extreme ones (+-20, +-100, 0): every
-   output within tol of the reference, relative to max(|reference|, 1). */
-void check_elementwise_forward(Backend *be, const ElementwiseOp *op, double tol);
-/* Backward by finite differences at several sizes, odd ones included. */
-void check_elementwise_gradient(Backend *be, const ElementwiseOp *op);
+/* Runs the activation's suite on the CPU backend and returns the exit code:
+   the forward on wide random inputs plus extreme ones (+-20, +-100, 0), every
+   output within forward_tol of the reference relative to max(|reference|, 1);
+   the backward by finite differences at several sizes, odd ones included. */
+int run_elementwise_suite(const char *name, ElementwiseOp op, double forward_tol);
 
 #endif

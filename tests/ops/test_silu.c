@@ -1,36 +1,10 @@
 #include <math.h>
 
-#include "disco/error.h"
 #include "elementwise_check.h"
-#include "testutil.h"
 
 static double silu_reference(double x) { return x / (1.0 + exp(-x)); }
 
-static ElementwiseOp silu_op(Backend *be) {
-    return (ElementwiseOp){be->ops->silu_forward, be->ops->silu_backward, silu_reference};
-}
-
-START_TEST(forward_matches_reference) {
-    Backend *be = backend_cpu();
-    ElementwiseOp op = silu_op(be);
-    check_elementwise_forward(be, &op, 1e-6);
-}
-END_TEST
-
-START_TEST(backward_matches_finite_differences) {
-    Backend *be = backend_cpu();
-    ElementwiseOp op = silu_op(be);
-    check_elementwise_gradient(be, &op);
-}
-END_TEST
-
 int main(void) {
-    disco_tune_malloc();
-    Suite *s = suite_create("silu");
-    TCase *tc = tcase_create("cpu");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, forward_matches_reference);
-    tcase_add_test(tc, backward_matches_finite_differences);
-    suite_add_tcase(s, tc);
-    return run_suite(s);
+    const OpTable *ops = backend_cpu()->ops;
+    return run_elementwise_suite("silu", (ElementwiseOp){ops->silu_forward, ops->silu_backward, silu_reference}, 1e-6);
 }

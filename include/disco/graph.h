@@ -48,6 +48,10 @@ int graph_param(Graph *g, const char *name, int ndim, const int *shape, Init ini
 /* Data fed in before each forward. Float inputs may ask for a gradient. */
 int graph_input(Graph *g, const char *name, DType dtype, int ndim, const int *shape, bool needs_grad);
 
+/* Another shape for x's memory and gradient (same element count); no copy,
+   no node. */
+int graph_reshape(Graph *g, int x, int ndim, const int *shape);
+
 int graph_linear(Graph *g, int x, int weight, int bias); /* bias may be -1 */
 int graph_conv2d(Graph *g, int x, int weight, int bias);
 int graph_downsample2x(Graph *g, int x);

@@ -52,6 +52,11 @@ GraphTensor *graph_tensor_at(const Graph *g, int id) {
     return &g->tensors[id];
 }
 
+GraphTensor *graph_storage(const Graph *g, int id) {
+    GraphTensor *t = graph_tensor_at(g, id);
+    return t->role == ROLE_ALIAS ? &g->tensors[t->base] : t;
+}
+
 size_t graph_tensor_numel(const GraphTensor *t) {
     size_t n = 1;
     for (int i = 0; i < t->ndim; i++) n *= (size_t)t->shape[i];
@@ -87,6 +92,20 @@ int graph_param(Graph *g, const char *name, int ndim, const int *shape, Init ini
     int id = graph_new_tensor(g, full, ROLE_PARAM, DTYPE_F32, ndim, shape);
     g->tensors[id].init = init;
     g->tensors[id].needs_grad = true;
+    return id;
+}
+
+int graph_reshape(Graph *g, int x, int ndim, const int *shape) {
+    char name[96];
+    snprintf(name, sizeof name, "%s.reshaped", graph_tensor_at(g, x)->name);
+    int base = graph_storage(g, x) - g->tensors;
+    int id = graph_new_tensor(g, name, ROLE_ALIAS, g->tensors[base].dtype, ndim, shape);
+    GraphTensor *alias = &g->tensors[id], *owner = &g->tensors[base];
+    DISCO_CHECK(graph_tensor_numel(alias) == graph_tensor_numel(owner),
+                "reshape: '%s' has %zu elements, the new shape %zu", owner->name, graph_tensor_numel(owner),
+                graph_tensor_numel(alias));
+    alias->base = base;
+    alias->needs_grad = owner->needs_grad;
     return id;
 }
 

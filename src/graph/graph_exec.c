@@ -122,7 +122,7 @@ static GradRouting route_gradients(Graph *g, const GraphNode *n) {
     for (int s = 0; s < NODE_MAX_INPUTS; s++) {
         int id = n->inputs[s];
         if (id < 0 || !g->tensors[id].needs_grad) continue;
-        GraphTensor *t = &g->tensors[id];
+        GraphTensor *t = graph_storage(g, id);
         size_t bytes = graph_tensor_numel(t) * sizeof(float);
         if (slot_accumulates(n->kind, s)) {
             /* Parameter gradients start at zero each step; an activation in
@@ -229,7 +229,7 @@ static void backward_node(Graph *g, const GraphNode *n) {
 void graph_backward(Graph *g, float loss_seed) {
     DISCO_CHECK(g->compiled, "graph_backward before graph_compile");
     DISCO_CHECK(g->loss >= 0, "graph_backward needs graph_set_loss first");
-    GraphTensor *loss = &g->tensors[g->loss];
+    GraphTensor *loss = graph_storage(g, g->loss);
     DISCO_CHECK(loss->needs_grad, "the loss '%s' depends on nothing that has a gradient", loss->name);
     for (int i = 0; i < g->n_tensors; i++) g->tensors[i].grad_written = false;
 

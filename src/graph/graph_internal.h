@@ -4,7 +4,8 @@
 
 #include "disco/graph.h"
 
-typedef enum { ROLE_PARAM, ROLE_INPUT, ROLE_ACTIVATION, ROLE_SAVED } TensorRole;
+/* An alias is another shape for the memory (and gradient) of its base. */
+typedef enum { ROLE_PARAM, ROLE_INPUT, ROLE_ACTIVATION, ROLE_SAVED, ROLE_ALIAS } TensorRole;
 
 typedef struct {
     char *name;
@@ -19,6 +20,7 @@ typedef struct {
     void *data;
     float *grad;
     bool grad_written; /* during backward: a consumer has already written grad (=) */
+    int base;          /* ROLE_ALIAS: the tensor whose memory this one views */
 } GraphTensor;
 
 typedef enum {
@@ -69,6 +71,8 @@ struct Graph {
 
 int graph_new_tensor(Graph *g, const char *name, TensorRole role, DType dtype, int ndim, const int *shape);
 GraphTensor *graph_tensor_at(const Graph *g, int id);
+/* The tensor that owns id's memory: id itself unless id is an alias. */
+GraphTensor *graph_storage(const Graph *g, int id);
 GraphNode *graph_new_node(Graph *g, NodeKind kind, int output, int a, int b, int c);
 size_t graph_tensor_numel(const GraphTensor *t);
 int graph_last_dim(const Graph *g, int id);

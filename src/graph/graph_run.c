@@ -72,7 +72,7 @@ static void plan_activations(Graph *g) {
         GraphTensor *t = &g->tensors[i];
         size_t numel = graph_tensor_numel(t);
         if (t->needs_grad && numel > largest_grad) largest_grad = numel;
-        if (t->role == ROLE_PARAM) continue;
+        if (t->role == ROLE_PARAM || t->role == ROLE_ALIAS) continue;
         t->offset = bytes;
         bytes = round_up(bytes + numel * dtype_size(t->dtype), ACTIVATION_ALIGN);
         if (t->needs_grad) {
@@ -87,9 +87,16 @@ static void plan_activations(Graph *g) {
     ops->zero(g->be, g->activations, bytes);
     for (int i = 0; i < g->n_tensors; i++) {
         GraphTensor *t = &g->tensors[i];
-        if (t->role == ROLE_PARAM) continue;
+        if (t->role == ROLE_PARAM || t->role == ROLE_ALIAS) continue;
         t->data = (char *)g->activations + t->offset;
         if (t->needs_grad) t->grad = (float *)((char *)g->activation_grads + t->grad_offset);
+    }
+    /* Parameters are placed by now too, so every alias can take its base's memory. */
+    for (int i = 0; i < g->n_tensors; i++) {
+        GraphTensor *t = &g->tensors[i];
+        if (t->role != ROLE_ALIAS) continue;
+        t->data = g->tensors[t->base].data;
+        t->grad = g->tensors[t->base].grad;
     }
     g->scratch_floats = largest_grad;
     for (int s = 0; s < NODE_MAX_INPUTS; s++)

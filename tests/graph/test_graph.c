@@ -63,7 +63,8 @@ static void fill_input(Graph *g, int id, uint32_t tag, float lo, float hi) {
 
 /* A U-Net residual block with self- and cross-attention: group norm, convs
    3x3 and 1x1, modulation from a noise and class embedding, dropout, a skip
-   read by three consumers, resampling, concat and split, Gumbel latents. */
+   read by three consumers, resampling, concat and split, Gumbel latents
+   over a reshaped input. */
 START_TEST(unet_block_gradients) {
     Graph *g = graph_create(backend_cpu(), 11);
     const int B = 2, H = 4, W = 4, C = 8;
@@ -72,7 +73,7 @@ START_TEST(unet_block_gradients) {
     int label = graph_input(g, "label", DTYPE_I32, 1, (int[]){B}, false);
     int target = graph_input(g, "target", DTYPE_F32, 4, (int[]){B, H, W, C}, false);
     int weight = graph_input(g, "weight", DTYPE_F32, 1, (int[]){B}, false);
-    int latent_logits = graph_input(g, "latent_logits", DTYPE_F32, 3, (int[]){B, 3, 5}, true);
+    int latent_logits = graph_input(g, "latent_logits", DTYPE_F32, 2, (int[]){B, 15}, true);
 
     int emb = graph_positional_embedding(g, sigma, 16, 10000, false);
     emb = graph_add(g, emb, graph_embedding(g, label, matrix(g, "class_embed", 10, 16)), 1.0f);
@@ -88,7 +89,7 @@ START_TEST(unet_block_gradients) {
     int qkv = conv(g, "qkv", group_norm(g, "norm2", x1, 2), 3 * C, 1);
     int attended = graph_self_attention(g, qkv, 2, false);
 
-    int latents = graph_gumbel_softmax(g, latent_logits, 0.7f, false);
+    int latents = graph_gumbel_softmax(g, graph_reshape(g, latent_logits, 3, (int[]){B, 3, 5}), 0.7f, false);
     int tokens = graph_gelu(g, layer_norm(g, "latent_norm", linear(g, "latent_proj", latents, C)));
     int kv = linear(g, "kv", tokens, 2 * C);
     int cross = graph_attention(g, linear(g, "q", attended, C), graph_split(g, kv, 0, C), graph_split(g, kv, C, C), 2,
@@ -122,7 +123,7 @@ START_TEST(unet_block_gradients) {
 END_TEST
 
 /* A causal transformer block as the AR prior uses: token embedding plus a
-   learned position table (a broadcast add into a parameter), layer norms,
+   learned position table (a reshaped parameter in a broadcast add), layer norms,
    fused causal self-attention, a GELU MLP, modulation and cross-entropy. */
 START_TEST(transformer_block_gradients) {
     Graph *g = graph_create(backend_cpu(), 12);
@@ -132,7 +133,8 @@ START_TEST(transformer_block_gradients) {
     int time = graph_input(g, "time", DTYPE_F32, 1, (int[]){B}, true);
 
     int h = graph_embedding(g, tokens, matrix(g, "token_embed", V, C));
-    h = graph_add(g, h, graph_param(g, "pos_embed", 2, (int[]){T, C}, (Init){INIT_NORMAL, 0.5f, 0}), 1.0f);
+    int pos_embed = graph_param(g, "pos_embed", 1, (int[]){T * C}, (Init){INIT_NORMAL, 0.5f, 0});
+    h = graph_add(g, h, graph_reshape(g, pos_embed, 2, (int[]){T, C}), 1.0f);
     int qkv = linear(g, "qkv", layer_norm(g, "ln0", h), 3 * C);
     h = graph_add(g, h, linear(g, "proj", graph_self_attention(g, qkv, 3, true), C), 1.0f);
     int m = graph_gelu(g, linear(g, "fc1", layer_norm(g, "ln1", h), 2 * C));

@@ -19,7 +19,7 @@
 #include "disco/log.h"
 #include "disco/models.h"
 #include "disco/progress.h"
-#include "disco/rng.h"
+#include "disco/shuffle.h"
 #include "disco/timer.h"
 
 #define PIXELS (CLASSIFIER_SIZE * CLASSIFIER_SIZE)
@@ -103,34 +103,6 @@ static IdxDataset load_split(const char *dir, const char *split) {
     return d;
 }
 
-/* Which sample sits at a position of the endless training sequence: epoch e
-   is a Fisher-Yates shuffle keyed by (seed, data order, e), so the order is a
-   pure function of the seed, whatever the batch size. */
-typedef struct {
-    uint64_t seed;
-    int count, epoch;
-    int *order;
-} SampleOrder;
-
-static void shuffle_epoch(SampleOrder *s, int epoch) {
-    RngKey key = {.seed = s->seed, .stream = RNG_STREAM_DATA_ORDER, .step = (uint32_t)epoch};
-    for (int i = 0; i < s->count; i++) s->order[i] = i;
-    for (int i = s->count - 1; i > 0; i--) {
-        /* Multiply-shift maps 32 random bits onto [0, i]; its bias, below
-           i / 2^32, is far under anything a training run could notice. */
-        int j = (int)(((uint64_t)rng_u32(&key, (uint64_t)i) * (uint64_t)(i + 1)) >> 32);
-        int t = s->order[i];
-        s->order[i] = s->order[j], s->order[j] = t;
-    }
-    s->epoch = epoch;
-}
-
-static int sample_at(SampleOrder *s, uint64_t position) {
-    int epoch = (int)(position / (uint64_t)s->count);
-    if (epoch != s->epoch) shuffle_epoch(s, epoch);
-    return s->order[position % (uint64_t)s->count];
-}
-
 /* Host staging for one batch: packed images and labels go up to the backend. */
 typedef struct {
     float *images;
@@ -176,8 +148,7 @@ typedef struct {
 
 static void train(Graph *g, const Classifier *m, const ClassifyOptions *o, const IdxDataset *train_set,
                   Staging *st, Results *res) {
-    SampleOrder order = {.seed = o->seed, .count = train_set->count, .epoch = -1,
-                         .order = disco_malloc((size_t)train_set->count * sizeof(int), "sample order")};
+    SampleOrder order = sample_order_create(train_set->count, o->seed);
     DISCO_CHECK(graph_backend(g)->device == DEVICE_CPU, "classify: Adam runs on host memory only so far");
     size_t n_params;
     float *params = graph_params(g, &n_params);
@@ -192,7 +163,8 @@ static void train(Graph *g, const Classifier *m, const ClassifyOptions *o, const
     double start = time_now();
     for (int step = 0; step < o->steps; step++) {
         uint64_t first = (uint64_t)step * (uint64_t)o->batch;
-        for (int r = 0; r < o->batch; r++) stage_sample(st, r, train_set, sample_at(&order, first + (uint64_t)r));
+        for (int r = 0; r < o->batch; r++)
+            stage_sample(st, r, train_set, sample_order_at(&order, first + (uint64_t)r));
         upload_batch(g, m, st, o->batch);
         graph_set_step(g, (uint32_t)step, (uint32_t)first);
         graph_forward(g);
@@ -209,7 +181,7 @@ static void train(Graph *g, const Classifier *m, const ClassifyOptions *o, const
     res->train_loss = smooth / weight;
     progress_end(&progress, line);
     adam_destroy(adam);
-    free(order.order);
+    sample_order_free(&order);
 }
 
 static int argmax(const float *x, int n) {

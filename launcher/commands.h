@@ -11,5 +11,6 @@ typedef struct {
 
 int command_info(int argc, char **argv);
 int command_classify(int argc, char **argv);
+int command_toy(int argc, char **argv);
 
 #endif

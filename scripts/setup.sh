@@ -10,6 +10,8 @@ packages=(
   check                                # unit-test framework
   openmpi-bin libopenmpi-dev           # multi-process runs (optional at build time)
   zlib1g-dev                           # gzip'd IDX files
+  libyaml-dev                          # experiment configs
+  libpng-dev                           # pictures
   dataset-fashion-mnist                # the embedded default dataset
 )
 

@@ -103,6 +103,9 @@ int graph_param_count(const Graph *g);
 int graph_param_id(const Graph *g, int ordinal); /* the ordinal-th parameter */
 size_t graph_param_offset(const Graph *g, int id); /* floats into the flat buffer */
 float *graph_params(const Graph *g, size_t *n_floats);
+/* Copies every parameter of dst that src has under the same name (same
+   backend); returns how many. */
+int graph_copy_params(Graph *dst, const Graph *src);
 float *graph_param_grads(const Graph *g);
 size_t graph_activation_bytes(const Graph *g);
 Backend *graph_backend(const Graph *g);

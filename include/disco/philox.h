@@ -59,9 +59,11 @@ static inline DISCO_HOST_DEVICE void philox_element_block(const RngKey *k, uint6
     *word = (int)(pos % 4);
 }
 
-/* Uniform in the open interval (0, 1): 24 random bits, centred in their cell. */
+/* Uniform in the open interval (0, 1): 23 random bits, centred in their
+   cell. With 24 bits the top cell's centre, 2^24 - 0.5, does not fit a
+   float's mantissa and rounds to 2^24, i.e. u = 1, and -log(-log(u)) = inf. */
 static inline DISCO_HOST_DEVICE float philox_to_uniform(uint32_t x) {
-    return ((float)(x >> 8) + 0.5f) * (1.0f / 16777216.0f);
+    return ((float)(x >> 9) + 0.5f) * (1.0f / 8388608.0f);
 }
 
 static inline DISCO_HOST_DEVICE uint32_t philox_u32(const RngKey *k, uint64_t j) {

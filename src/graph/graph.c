@@ -181,3 +181,19 @@ float *graph_params(const Graph *g, size_t *n_floats) {
 }
 
 float *graph_param_grads(const Graph *g) { return g->param_grads; }
+
+int graph_copy_params(Graph *dst, const Graph *src) {
+    DISCO_CHECK(dst->compiled && src->compiled, "graph_copy_params needs two compiled graphs");
+    int copied = 0;
+    for (int i = 0; i < dst->n_tensors; i++) {
+        GraphTensor *t = &dst->tensors[i];
+        if (t->role != ROLE_PARAM) continue;
+        int j = graph_find_param(src, t->name);
+        if (j < 0) continue;
+        DISCO_CHECK(graph_tensor_numel(t) == graph_numel(src, j), "parameter '%s': %zu elements here, %zu in the source",
+                    t->name, graph_tensor_numel(t), graph_numel(src, j));
+        dst->be->ops->copy(dst->be, t->data, src->tensors[j].data, graph_tensor_numel(t) * sizeof(float));
+        copied++;
+    }
+    return copied;
+}

@@ -96,6 +96,16 @@ START_TEST(distributions_have_the_right_moments) {
 }
 END_TEST
 
+/* The extreme words must stay strictly inside (0, 1), or Gumbel noise
+   becomes infinite. */
+START_TEST(uniform_never_reaches_zero_or_one) {
+    ck_assert_float_gt(philox_to_uniform(0u), 0.0f);
+    ck_assert_float_lt(philox_to_uniform(0xffffffffu), 1.0f);
+    ck_assert(isfinite(-logf(-logf(philox_to_uniform(0xffffffffu)))));
+    ck_assert(isfinite(-logf(-logf(philox_to_uniform(0u)))));
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("rng");
     TCase *tc = tcase_create("philox");
@@ -104,6 +114,7 @@ int main(void) {
     tcase_add_test(tc, rows_are_independent_of_the_split);
     tcase_add_test(tc, streams_and_steps_differ);
     tcase_add_test(tc, distributions_have_the_right_moments);
+    tcase_add_test(tc, uniform_never_reaches_zero_or_one);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -7,44 +7,16 @@
    one missing link, while the messages here name the file and the parameter. */
 #include "disco/checkpoint.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <hdf5.h>
-#include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "disco/error.h"
 #include "disco/log.h"
+#include "h5_file.h"
 
 enum { FORMAT_VERSION = 1 };
-
-/* The innermost entry of HDF5's error stack says what went wrong; the
-   outer ones only say which API call it was. */
-static herr_t innermost_error(unsigned n, const H5E_error2_t *e, void *detail) {
-    if (n == 0 && e->desc) snprintf(detail, 256, "%s", e->desc);
-    return 0;
-}
-
-__attribute__((format(printf, 4, 5))) DISCO_NORETURN static void h5_fail(const char *src, int line,
-                                                                          const char *path, const char *fmt, ...) {
-    char what[512], detail[256] = "";
-    va_list args;
-    va_start(args, fmt);
-    vsnprintf(what, sizeof what, fmt, args);
-    va_end(args);
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_error, detail);
-    disco_fatal_at(src, line, "checkpoint '%s': cannot %s%s%s", path, what, *detail ? ": " : "", detail);
-}
-
-/* HDF5 calls return a negative hid_t, herr_t or htri_t on failure. */
-#define H5_CHECK(status, path, ...)                                           \
-    do {                                                                      \
-        if ((status) < 0) h5_fail(__FILE__, __LINE__, path, __VA_ARGS__);     \
-    } while (0)
 
 /* The parameters in host memory: the graph's own buffer on the CPU, a copy
    (filled from the device when `fetch`) on other backends. */
@@ -98,31 +70,9 @@ static void write_string_attribute(hid_t file, const char *path, const char *nam
     H5Tclose(type);
 }
 
-/* H5Fclose leaves the data in the page cache: fsync makes it reach the disk
-   before the rename publishes the file. */
-static void sync_file(const char *path) {
-    int fd = open(path, O_RDONLY);
-    DISCO_CHECK(fd >= 0 && fsync(fd) == 0, "cannot flush '%s' to disk: %s", path, strerror(errno));
-    close(fd);
-}
-
-/* Makes the rename itself durable. Best effort: some file systems refuse
-   fsync on a directory, and the file's contents are safe already. */
-static void sync_directory_of(const char *path) {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    int fd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
-    if (fd < 0) return;
-    fsync(fd);
-    close(fd);
-}
-
 void checkpoint_save(const char *path, Graph *g, const float *ema, const CheckpointInfo *info) {
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    H5_CHECK(file, tmp, "create the file");
+    hid_t file = h5_create_temporary(path, tmp, sizeof tmp);
 
     float *params = host_params(g, true);
     write_tensors(file, tmp, "params", g, params);
@@ -135,11 +85,7 @@ void checkpoint_save(const char *path, Graph *g, const float *ema, const Checkpo
     write_attribute(file, tmp, "images_seen", H5T_STD_U64LE, H5T_NATIVE_UINT64, &info->images_seen);
     if (info->config_yaml) write_string_attribute(file, tmp, "config", info->config_yaml);
 
-    H5_CHECK(H5Fflush(file, H5F_SCOPE_GLOBAL), tmp, "flush the file");
-    H5_CHECK(H5Fclose(file), tmp, "close the file");
-    sync_file(tmp);
-    DISCO_CHECK(rename(tmp, path) == 0, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-    sync_directory_of(path);
+    h5_publish(file, tmp, path);
 }
 
 /* ---- loading ---- */
@@ -191,17 +137,13 @@ static void read_tensors(hid_t file, const char *path, const char *group_name, G
     H5G_info_t info;
     H5_CHECK(H5Gget_info(group, &info), path, "list /%s", group_name);
     if (info.nlinks > (hsize_t)graph_param_count(g))
-        LOG_WARN("checkpoint '%s': /%s holds %llu tensors, the graph uses %d; the rest are ignored", path, group_name,
+        LOG_DEBUG("checkpoint '%s': /%s holds %llu tensors, the graph uses %d; the rest are ignored", path, group_name,
                  (unsigned long long)info.nlinks, graph_param_count(g));
     H5Gclose(group);
 }
 
 uint64_t checkpoint_load(const char *path, Graph *g, float *ema, int use_ema) {
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    DISCO_CHECK(access(path, R_OK) == 0, "cannot open the checkpoint '%s': %s", path, strerror(errno));
-    DISCO_CHECK(H5Fis_hdf5(path) > 0, "'%s' is not an HDF5 file, so not a checkpoint", path);
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    H5_CHECK(file, path, "open it as HDF5");
+    hid_t file = h5_open_readonly(path, "checkpoint");
 
     int version = 0;
     uint64_t step = 0;

@@ -12,5 +12,9 @@ typedef struct {
 int command_info(int argc, char **argv);
 int command_classify(int argc, char **argv);
 int command_toy(int argc, char **argv);
+int command_train(int argc, char **argv);
+int command_encode(int argc, char **argv);
+int command_prior(int argc, char **argv);
+int command_sample(int argc, char **argv);
 
 #endif

@@ -1,0 +1,75 @@
+#include "h5_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The innermost entry of HDF5's error stack says what went wrong; the outer
+   ones only say which API call it was. */
+static herr_t innermost_error(unsigned n, const H5E_error2_t *e, void *detail) {
+    if (n == 0 && e->desc) snprintf(detail, 256, "%s", e->desc);
+    return 0;
+}
+
+void h5_fail(const char *src, int line, const char *path, const char *fmt, ...) {
+    char what[512], detail[256] = "";
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(what, sizeof what, fmt, args);
+    va_end(args);
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_error, detail);
+    disco_fatal_at(src, line, "'%s': cannot %s%s%s", path, what, *detail ? ": " : "", detail);
+}
+
+/* HDF5 prints a page of stack for one missing link; the messages here name
+   the file and the object instead. */
+static void quiet_hdf5(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+hid_t h5_create_temporary(const char *path, char *tmp, size_t tmp_size) {
+    quiet_hdf5();
+    int written = snprintf(tmp, tmp_size, "%s.tmp", path);
+    DISCO_CHECK(written > 0 && (size_t)written < tmp_size, "file name too long: '%s'", path);
+    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    H5_CHECK(file, tmp, "create the file");
+    return file;
+}
+
+/* H5Fclose leaves the data in the page cache: fsync makes it reach the disk
+   before the rename publishes the file. */
+static void sync_file(const char *path) {
+    int fd = open(path, O_RDONLY);
+    DISCO_CHECK(fd >= 0 && fsync(fd) == 0, "cannot flush '%s' to disk: %s", path, strerror(errno));
+    close(fd);
+}
+
+/* Makes the rename itself durable. Best effort: some file systems refuse
+   fsync on a directory, and the file's contents are safe already. */
+static void sync_directory_of(const char *path) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    int fd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return;
+    fsync(fd);
+    close(fd);
+}
+
+void h5_publish(hid_t file, const char *tmp, const char *path) {
+    H5_CHECK(H5Fflush(file, H5F_SCOPE_GLOBAL), tmp, "flush the file");
+    H5_CHECK(H5Fclose(file), tmp, "close the file");
+    sync_file(tmp);
+    DISCO_CHECK(rename(tmp, path) == 0, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+    sync_directory_of(path);
+}
+
+hid_t h5_open_readonly(const char *path, const char *what) {
+    quiet_hdf5();
+    DISCO_CHECK(access(path, R_OK) == 0, "cannot open the %s '%s': %s", what, path, strerror(errno));
+    DISCO_CHECK(H5Fis_hdf5(path) > 0, "'%s' is not an HDF5 file, so not a %s", path, what);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    H5_CHECK(file, path, "open it as HDF5");
+    return file;
+}

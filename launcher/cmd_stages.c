@@ -1,0 +1,63 @@
+/* disco train / encode / prior / sample: the stages of the pipeline, each on
+   its own, reading and writing one run directory. Today they run the 2D toy
+   config (configs/toy2d.yaml); set model.latents=0 for the baseline. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "commands.h"
+#include "toy_config.h"
+
+typedef enum { STAGE_TRAIN, STAGE_ENCODE, STAGE_PRIOR, STAGE_SAMPLE } Stage;
+
+static int run_stage(int argc, char **argv, const char *command, Stage stage) {
+    const char *dir = "runs/toy2d";
+    int exit_code = 0;
+    Config *c = toy_config_from_args(argc, argv, command, &dir, &exit_code);
+    if (!c) return exit_code;
+    ToyRunSpec spec = toy_spec(c, false);
+    ToyRunResult r = {0};
+    float *data = toy_points(c, 0);
+    char path[1024];
+    switch (stage) {
+    case STAGE_TRAIN: {
+        snprintf(path, sizeof path, "%s/config.yaml", dir);
+        char *yaml = toy_read_text(path);
+        toy_stage_train(&spec, dir, data, yaml, &r);
+        free(yaml);
+        printf("train: %d steps in %.1f s, final loss %.4f; wrote %s/checkpoints/stage1.h5\n", spec.train.steps,
+               r.train_seconds, r.train_loss, dir);
+        break;
+    }
+    case STAGE_ENCODE:
+        toy_stage_encode(&spec, dir, data, &r);
+        if (spec.model.latents == 0)
+            printf("encode: the model has no latents; nothing to do\n");
+        else
+            printf("encode: %d of %d latent values used (entropy %.2f bits); wrote %s/latents.h5\n",
+                   r.latents_used, spec.model.codebook, r.latent_entropy, dir);
+        break;
+    case STAGE_PRIOR:
+        toy_stage_prior(&spec, dir);
+        printf(spec.model.latents ? "prior: wrote %s/checkpoints/prior.h5\n" : "prior: no latents; nothing to do\n",
+               dir);
+        break;
+    case STAGE_SAMPLE: {
+        toy_stage_sample(&spec, dir, &r);
+        float *reference = toy_points(c, 1);
+        ToyScores s = toy_score(&spec.mixture, r.samples, reference, spec.samples);
+        printf("sample: %d points, W2 %.3f, W2 by mode %.3f, curvature %.3f, coverage %.2f; wrote %s/samples.h5\n",
+               spec.samples, s.w2, s.w2_by_mode, r.curvature, s.coverage, dir);
+        free(reference);
+        break;
+    }
+    }
+    toy_run_free(&r);
+    free(data);
+    config_free(c);
+    return 0;
+}
+
+int command_train(int argc, char **argv) { return run_stage(argc, argv, "train", STAGE_TRAIN); }
+int command_encode(int argc, char **argv) { return run_stage(argc, argv, "encode", STAGE_ENCODE); }
+int command_prior(int argc, char **argv) { return run_stage(argc, argv, "prior", STAGE_PRIOR); }
+int command_sample(int argc, char **argv) { return run_stage(argc, argv, "sample", STAGE_SAMPLE); }

@@ -1,7 +1,6 @@
 /* The IDX reader on small gzip'd files written here with zlib: a valid pair
    reads back exactly; every kind of damage is fatal with a message that
    names the file (and the index, for a bad label). */
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,16 +9,12 @@
 
 #include "disco/error.h"
 #include "disco/idx.h"
+#include "fatal_check.h"
 #include "testutil.h"
 
 enum { COUNT = 3, HEIGHT = 4, WIDTH = 5, PIXELS = COUNT * HEIGHT * WIDTH };
 static const uint8_t good_labels[COUNT] = {9, 0, 4};
 
-typedef char Path[256];
-static char dir[] = "/tmp/disco_test_idx_XXXXXX";
-static Path stderr_path;
-
-static void in_dir(Path path, const char *name) { snprintf(path, sizeof(Path), "%s/%s", dir, name); }
 
 static size_t put_u32_be(uint8_t *p, uint32_t v) {
     p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
@@ -52,35 +47,9 @@ static void write_labels(const char *path, uint32_t magic, int count, const uint
     write_gz(path, bytes, n);
 }
 
-/* ---- fatal errors must name what is wrong ----
-   The child's stderr goes to a file; the abort hook reads it back and turns
-   a message without the expected text into a different exit code. */
-
-static const char *expected_text[2];
-
-static void check_message(int exit_code) {
-    fflush(stderr);
-    char message[2048] = {0};
-    FILE *f = fopen(stderr_path, "r");
-    size_t n = f ? fread(message, 1, sizeof message - 1, f) : 0;
-    message[n] = '\0';
-    for (int i = 0; i < 2; i++)
-        if (expected_text[i] && !strstr(message, expected_text[i])) {
-            fprintf(stdout, "message '%s' lacks '%s'\n", message, expected_text[i]);
-            _exit(3);
-        }
-    _exit(exit_code);
-}
-
-static void expect_fatal_mentioning(const char *text, const char *more) {
-    ck_assert_ptr_nonnull(freopen(stderr_path, "w", stderr));
-    expected_text[0] = text, expected_text[1] = more;
-    disco_set_abort_hook(check_message);
-}
-
 START_TEST(reads_a_valid_pair) {
     Path images, labels;
-    in_dir(images, "images.gz"), in_dir(labels, "labels.gz");
+    scratch_path(images, "images.gz"), scratch_path(labels, "labels.gz");
     write_images(images, 0x803, COUNT, COUNT);
     write_labels(labels, 0x801, COUNT, good_labels);
     IdxDataset d = idx_load(images, labels, 10);
@@ -96,8 +65,8 @@ END_TEST
 
 START_TEST(missing_file_is_fatal) {
     Path path;
-    in_dir(path, "absent.gz");
-    expect_fatal_mentioning(path, "No such file");
+    scratch_path(path, "absent.gz");
+    expect_fatal_mentioning(path, "No such file", NULL);
     int count;
     idx_read_labels(path, 10, &count);
 }
@@ -105,9 +74,9 @@ END_TEST
 
 START_TEST(bad_image_magic_is_fatal) {
     Path path;
-    in_dir(path, "bad_magic.gz");
+    scratch_path(path, "bad_magic.gz");
     write_images(path, 0x801, COUNT, COUNT);
-    expect_fatal_mentioning(path, "magic");
+    expect_fatal_mentioning(path, "magic", NULL);
     int count, height, width;
     idx_read_images(path, &count, &height, &width);
 }
@@ -115,9 +84,9 @@ END_TEST
 
 START_TEST(bad_label_magic_is_fatal) {
     Path path;
-    in_dir(path, "bad_magic_labels.gz");
+    scratch_path(path, "bad_magic_labels.gz");
     write_labels(path, 0x803, COUNT, good_labels);
-    expect_fatal_mentioning(path, "magic");
+    expect_fatal_mentioning(path, "magic", NULL);
     int count;
     idx_read_labels(path, 10, &count);
 }
@@ -126,9 +95,9 @@ END_TEST
 /* A valid gzip stream that holds fewer images than its header claims. */
 START_TEST(short_data_is_fatal) {
     Path path;
-    in_dir(path, "short.gz");
+    scratch_path(path, "short.gz");
     write_images(path, 0x803, COUNT, COUNT - 1);
-    expect_fatal_mentioning(path, "truncated");
+    expect_fatal_mentioning(path, "truncated", NULL);
     int count, height, width;
     idx_read_images(path, &count, &height, &width);
 }
@@ -137,7 +106,7 @@ END_TEST
 /* A gzip stream cut off part-way, as an interrupted download leaves it. */
 START_TEST(cut_gzip_stream_is_fatal) {
     Path path;
-    in_dir(path, "cut.gz");
+    scratch_path(path, "cut.gz");
     write_images(path, 0x803, COUNT, COUNT);
     FILE *f = fopen(path, "rb");
     uint8_t bytes[1024];
@@ -146,7 +115,7 @@ START_TEST(cut_gzip_stream_is_fatal) {
     f = fopen(path, "wb");
     fwrite(bytes, 1, n - 12, f); /* loses the 8-byte trailer and the last data */
     fclose(f);
-    expect_fatal_mentioning(path, "truncated");
+    expect_fatal_mentioning(path, "truncated", NULL);
     int count, height, width;
     idx_read_images(path, &count, &height, &width);
 }
@@ -154,9 +123,9 @@ END_TEST
 
 START_TEST(extra_data_is_fatal) {
     Path path;
-    in_dir(path, "extra.gz");
+    scratch_path(path, "extra.gz");
     write_images(path, 0x803, COUNT - 1, COUNT);
-    expect_fatal_mentioning(path, "more data");
+    expect_fatal_mentioning(path, "more data", NULL);
     int count, height, width;
     idx_read_images(path, &count, &height, &width);
 }
@@ -164,9 +133,9 @@ END_TEST
 
 START_TEST(zero_dimension_is_fatal) {
     Path path;
-    in_dir(path, "empty.gz");
+    scratch_path(path, "empty.gz");
     write_images(path, 0x803, 0, 0);
-    expect_fatal_mentioning(path, "image count is 0");
+    expect_fatal_mentioning(path, "image count is 0", NULL);
     int count, height, width;
     idx_read_images(path, &count, &height, &width);
 }
@@ -174,9 +143,9 @@ END_TEST
 
 START_TEST(label_out_of_range_is_fatal) {
     Path path;
-    in_dir(path, "label10.gz");
+    scratch_path(path, "label10.gz");
     write_labels(path, 0x801, COUNT, (const uint8_t[]){1, 2, 10});
-    expect_fatal_mentioning(path, "index 2");
+    expect_fatal_mentioning(path, "index 2", NULL);
     int count;
     idx_read_labels(path, 10, &count);
 }
@@ -184,22 +153,16 @@ END_TEST
 
 START_TEST(count_mismatch_is_fatal) {
     Path images, labels;
-    in_dir(images, "three.gz"), in_dir(labels, "two.gz");
+    scratch_path(images, "three.gz"), scratch_path(labels, "two.gz");
     write_images(images, 0x803, COUNT, COUNT);
     write_labels(labels, 0x801, COUNT - 1, good_labels);
-    expect_fatal_mentioning(images, "2 labels");
+    expect_fatal_mentioning(images, "2 labels", NULL);
     idx_load(images, labels, 10);
 }
 END_TEST
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 int main(void) {
-    DISCO_CHECK(mkdtemp(dir), "cannot create a directory like %s", dir);
-    in_dir(stderr_path, "stderr.txt");
+    scratch_create();
     Suite *s = suite_create("idx");
     TCase *tc = tcase_create("idx");
     tcase_add_test(tc, reads_a_valid_pair);
@@ -214,6 +177,6 @@ int main(void) {
     tcase_add_exit_test(tc, count_mismatch_is_fatal, EXIT_FAILURE);
     suite_add_tcase(s, tc);
     int result = run_suite(s);
-    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    scratch_remove();
     return result;
 }

@@ -23,7 +23,7 @@ static const ConfigField toy_schema[] = {
     {"edm.sigma_data", CONFIG_FLOAT, "2.13", "standard deviation of the data"},
     {"edm.p_mean", CONFIG_FLOAT, "0.0", "mean of ln(sigma) in training"},
     {"edm.p_std", CONFIG_FLOAT, "1.2", "standard deviation of ln(sigma) in training"},
-    {"train.steps", CONFIG_INT, "6000", "Adam steps, the same for both models"},
+    {"train.steps", CONFIG_INT, "20000", "Adam steps, the same for both models"},
     {"train.batch", CONFIG_INT, "512", "batch size"},
     {"train.lr", CONFIG_FLOAT, "0.001", "Adam learning rate"},
     {"train.lr_rampup", CONFIG_INT, "0", "samples over which the learning rate ramps up from 0"},

@@ -47,6 +47,20 @@ static const ConfigField toy_schema[] = {
 };
 #define TOY_FIELDS ((int)(sizeof toy_schema / sizeof toy_schema[0]))
 
+/* mkdir -p: every missing directory along the path. */
+static void make_directories(const char *path) {
+    char partial[1024];
+    size_t n = strlen(path);
+    DISCO_CHECK(n < sizeof partial, "path too long: '%s'", path);
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != '\0') continue;
+        memcpy(partial, path, i);
+        partial[i] = '\0';
+        DISCO_CHECK(mkdir(partial, 0755) == 0 || errno == EEXIST, "cannot create '%s': %s", partial,
+                    strerror(errno));
+    }
+}
+
 Config *toy_config_from_args(int argc, char **argv, const char *command, const char **run_dir, int *exit_code) {
     const char *config_path = NULL;
     for (int i = 1; i < argc; i++) {
@@ -69,7 +83,7 @@ Config *toy_config_from_args(int argc, char **argv, const char *command, const c
     Config *c = config_load(config_path, toy_schema, TOY_FIELDS);
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--set") == 0) config_set(c, argv[++i]);
-    DISCO_CHECK(mkdir(*run_dir, 0755) == 0 || errno == EEXIST, "cannot create '%s': %s", *run_dir, strerror(errno));
+    make_directories(*run_dir);
     char path[1024];
     snprintf(path, sizeof path, "%s/config.yaml", *run_dir);
     config_write(c, path);

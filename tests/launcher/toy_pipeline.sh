@@ -4,8 +4,9 @@
 set -euo pipefail
 disco=$1
 config=$2
-run=$(mktemp -d)
-trap 'rm -rf "$run"' EXIT
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+run=$scratch/runs/tiny # directories that do not exist yet
 small=(--config "$config" --run "$run" --set train.steps=150 --set train.batch=128 --set data.points=400
        --set sample.count=400 --set sample.steps=12 --set model.hidden=64 --set model.encoder_hidden=32
        --set prior.steps=200)

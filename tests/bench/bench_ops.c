@@ -122,7 +122,6 @@ static double sgemm_rate(Backend *be, int n) {
 }
 
 int main(void) {
-    disco_tune_malloc();
     Backend *be = backend_cpu();
     enum { REFERENCE_N = 2048 };
     double reference = sgemm_rate(be, REFERENCE_N);

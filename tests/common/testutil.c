@@ -121,10 +121,15 @@ double gradcheck_run(const GradCheck *gc) {
     return worst;
 }
 
-int run_suite(Suite *s) {
+static int run(Suite *s, bool fork) {
+    disco_tune_malloc(); /* as every main does */
     SRunner *runner = srunner_create(s);
+    if (!fork) srunner_set_fork_status(runner, CK_NOFORK);
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+int run_suite(Suite *s) { return run(s, true); }
+int run_suite_in_process(Suite *s) { return run(s, false); }

@@ -49,5 +49,8 @@ double gradcheck_run(const GradCheck *gc);
 
 /* Runs one suite with check's runner and returns the process exit code. */
 int run_suite(Suite *s);
+/* The same without a child process per test: for suites that hold a CUDA
+   context or MPI, which must not be created in a parent that forks. */
+int run_suite_in_process(Suite *s);
 
 #endif

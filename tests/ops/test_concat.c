@@ -71,7 +71,6 @@ START_TEST(backward_matches_finite_differences) {
 END_TEST
 
 int main(void) {
-    disco_tune_malloc();
     Suite *s = suite_create("concat");
     TCase *tc = tcase_create("cpu");
     tcase_set_timeout(tc, 60);

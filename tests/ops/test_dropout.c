@@ -119,7 +119,6 @@ START_TEST(backward_matches_finite_differences) {
 END_TEST
 
 int main(void) {
-    disco_tune_malloc();
     Suite *s = suite_create("dropout");
     TCase *tc = tcase_create("cpu");
     tcase_set_timeout(tc, 60);

@@ -148,7 +148,6 @@ START_TEST(null_gradients_are_skipped) {
 END_TEST
 
 int main(void) {
-    disco_tune_malloc();
     Suite *s = suite_create("group_norm");
     TCase *tc = tcase_create("cpu");
     tcase_set_timeout(tc, 60);

@@ -19,7 +19,7 @@
 #include "disco/log.h"
 #include "disco/models.h"
 #include "disco/progress.h"
-#include "disco/shuffle.h"
+#include "disco/sharding.h"
 #include "disco/timer.h"
 
 #define PIXELS (CLASSIFIER_SIZE * CLASSIFIER_SIZE)
@@ -148,7 +148,7 @@ typedef struct {
 
 static void train(Graph *g, const Classifier *m, const ClassifyOptions *o, const IdxDataset *train_set,
                   Staging *st, Results *res) {
-    SampleOrder order = sample_order_create(train_set->count, o->seed);
+    ShardingPlan order = sharding_create(train_set->count, o->batch, 1, 0, o->seed, SHARD_WRAP);
     DISCO_CHECK(graph_backend(g)->device == DEVICE_CPU, "classify: Adam runs on host memory only so far");
     size_t n_params;
     float *params = graph_params(g, &n_params);
@@ -164,7 +164,7 @@ static void train(Graph *g, const Classifier *m, const ClassifyOptions *o, const
     for (int step = 0; step < o->steps; step++) {
         uint64_t first = (uint64_t)step * (uint64_t)o->batch;
         for (int r = 0; r < o->batch; r++)
-            stage_sample(st, r, train_set, sample_order_at(&order, first + (uint64_t)r));
+            stage_sample(st, r, train_set, (int)sharding_at(&order, first + (uint64_t)r));
         upload_batch(g, m, st, o->batch);
         graph_set_step(g, (uint32_t)step, (uint32_t)first);
         graph_forward(g);
@@ -181,7 +181,7 @@ static void train(Graph *g, const Classifier *m, const ClassifyOptions *o, const
     res->train_loss = smooth / weight;
     progress_end(&progress, line);
     adam_destroy(adam);
-    sample_order_free(&order);
+    sharding_free(&order);
 }
 
 static int argmax(const float *x, int n) {

@@ -11,7 +11,7 @@
 #include "disco/error.h"
 #include "disco/image.h"
 #include "disco/prior.h"
-#include "disco/shuffle.h"
+#include "disco/sharding.h"
 #include "disco/timer.h"
 #include "toy_run.h"
 
@@ -149,10 +149,10 @@ static void stratify(Prior *prior, int k, int n, uint64_t seed, int32_t *out) {
     }
     /* In a shuffled order, so that any slice of the samples (the plotted
        trajectories, say) holds every value in proportion. */
-    SampleOrder order = sample_order_create(n, seed);
+    ShardingPlan order = sharding_create(n, 1, 1, 0, seed, SHARD_WRAP);
     for (int v = 0, i = 0; v < k; v++)
-        for (int c = 0; c < counts[v]; c++) out[sample_order_at(&order, (uint64_t)i++)] = v;
-    sample_order_free(&order);
+        for (int c = 0; c < counts[v]; c++) out[sharding_at(&order, (uint64_t)i++)] = v;
+    sharding_free(&order);
 }
 
 static int32_t *sample_prior(const ToyRunSpec *spec, const char *dir) {

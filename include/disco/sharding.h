@@ -3,7 +3,7 @@
  * A data set is N images under one global index [0, N) that runs over all
  * its shards. Epoch e is one permutation of [0, N): a Fisher-Yates shuffle
  * keyed by (seed, RNG_STREAM_DATA_ORDER, step = e), the same on every rank
- * and the same order shuffle.h's SampleOrder gives. The global sequence is
+ * (single-process loops use it with world 1 too). The global sequence is
  * epoch 0's permutation, then epoch 1's, and so on.
  *
  * The cursor is the number of images consumed globally, i.e. a position in

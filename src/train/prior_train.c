@@ -10,7 +10,7 @@
 #include "disco/prior.h"
 #include "disco/progress.h"
 #include "disco/rng.h"
-#include "disco/shuffle.h"
+#include "disco/sharding.h"
 #include "disco/train.h"
 
 /* The mean of the graph's per-token losses, read back from the backend. */
@@ -41,7 +41,7 @@ double prior_train(Prior *p, const int32_t *latents, const int32_t *labels, int 
     size_t n_params;
     float *params = graph_params(g, &n_params);
     Adam *adam = adam_create(n_params);
-    SampleOrder order = sample_order_create(n, tc->seed);
+    ShardingPlan order = sharding_create(n, p->batch, 1, 0, tc->seed, SHARD_WRAP);
     int32_t *batch_latents = disco_malloc((size_t)batch * (size_t)m * sizeof(int32_t), "prior batch");
     int32_t *batch_labels = disco_calloc((size_t)batch, sizeof(int32_t), "prior batch");
     float *losses = disco_malloc((size_t)batch * (size_t)m * sizeof(float), "prior losses");
@@ -55,7 +55,7 @@ double prior_train(Prior *p, const int32_t *latents, const int32_t *labels, int 
     for (int step = 0; step < tc->steps; step++) {
         uint64_t first = (uint64_t)step * (uint64_t)batch;
         for (int r = 0; r < batch; r++) {
-            int i = sample_order_at(&order, first + (uint64_t)r);
+            int i = (int)sharding_at(&order, first + (uint64_t)r);
             memcpy(batch_latents + (size_t)r * m, latents + (size_t)i * m, (size_t)m * sizeof(int32_t));
             if (labels) batch_labels[r] = labels[i];
         }
@@ -76,7 +76,7 @@ double prior_train(Prior *p, const int32_t *latents, const int32_t *labels, int 
     free(losses);
     free(batch_labels);
     free(batch_latents);
-    sample_order_free(&order);
+    sharding_free(&order);
     adam_destroy(adam);
     return tail / (tc->steps - tail_from);
 }

@@ -2,7 +2,6 @@
 #include <string.h>
 
 #include "disco/sharding.h"
-#include "disco/shuffle.h"
 #include "fatal_check.h"
 #include "testutil.h"
 
@@ -128,17 +127,6 @@ START_TEST(seeds_and_epochs_give_different_orders) {
 }
 END_TEST
 
-/* One data order for the whole code base: shuffle.h's SampleOrder agrees. */
-START_TEST(one_rank_order_matches_sample_order) {
-    enum { N = 40 };
-    ShardingPlan p = sharding_create(N, 8, 1, 0, 9, SHARD_WRAP);
-    SampleOrder s = sample_order_create(N, 9);
-    for (uint64_t i = 0; i < 3 * N; i++) ck_assert_int_eq(sharding_at(&p, i), sample_order_at(&s, i));
-    sample_order_free(&s);
-    sharding_free(&p);
-}
-END_TEST
-
 START_TEST(batch_not_divisible_by_world_is_fatal) {
     expect_fatal_mentioning("global batch 10", "world size 4", NULL);
     sharding_create(100, 10, 4, 0, 1, SHARD_WRAP);
@@ -160,7 +148,6 @@ int main(void) {
     tcase_add_test(tc, resume_with_another_world_size);
     tcase_add_test(tc, wrap_and_drop_at_an_epoch_end);
     tcase_add_test(tc, seeds_and_epochs_give_different_orders);
-    tcase_add_test(tc, one_rank_order_matches_sample_order);
     tcase_add_exit_test(tc, batch_not_divisible_by_world_is_fatal, EXIT_FAILURE);
     tcase_add_exit_test(tc, drop_without_a_full_batch_is_fatal, EXIT_FAILURE);
     suite_add_tcase(s, tc);

@@ -1,5 +1,6 @@
 #include "disco/shards.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>

@@ -16,5 +16,6 @@ int command_train(int argc, char **argv);
 int command_encode(int argc, char **argv);
 int command_prior(int argc, char **argv);
 int command_sample(int argc, char **argv);
+int command_data(int argc, char **argv);
 
 #endif

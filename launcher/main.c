@@ -48,6 +48,18 @@ static const Command commands[] = {
      "results.json and toy.png, with each model's stages under DIR/baseline and DIR/disco\n"
      "(default DIR runs/toy2d). --fields lists every config field.\n",
      command_toy},
+    {"data", "import datasets into shards, and verify shards",
+     "Usage: disco data import --fmnist --out FILE [options]\n"
+     "       disco data verify FILE...\n\n"
+     "import writes one shard from Fashion-MNIST's gzip'd IDX files:\n"
+     "  --data DIR           the IDX files (default /usr/share/datasets/fashion-mnist)\n"
+     "  --split train|t10k   which split (default train)\n"
+     "  --size 28|32         keep 28x28, or centre on a black 32x32 canvas (default 32)\n"
+     "  --rgb                repeat the grey value into 3 channels\n"
+     "  --force              replace an existing FILE\n\n"
+     "verify checks each shard's layout, labels and checksums and prints N, shape, classes and\n"
+     "'ok'; it exits with status 1 and the error at the first bad file.\n",
+     command_data},
 };
 static const int n_commands = sizeof commands / sizeof commands[0];
 

@@ -33,6 +33,7 @@ typedef enum {
     RNG_STREAM_DATA_ORDER = 7,
     RNG_STREAM_SAMPLER = 8,
     RNG_STREAM_PRIOR = 9,
+    RNG_STREAM_AUGMENT = 10, /* data augmentation: horizontal flips */
     RNG_STREAM_TEST = 100,
 } RngStream;
 

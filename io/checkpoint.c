@@ -51,25 +51,6 @@ static void write_tensors(hid_t file, const char *path, const char *group_name, 
     H5Gclose(group);
 }
 
-static void write_attribute(hid_t file, const char *path, const char *name, hid_t file_type, hid_t memory_type,
-                            const void *value) {
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t attribute = H5Acreate2(file, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
-    H5_CHECK(attribute, path, "create the attribute '%s'", name);
-    H5_CHECK(H5Awrite(attribute, memory_type, value), path, "write the attribute '%s'", name);
-    H5Aclose(attribute);
-    H5Sclose(space);
-}
-
-/* A UTF-8 string, so that h5py reads it as str rather than bytes. */
-static void write_string_attribute(hid_t file, const char *path, const char *name, const char *value) {
-    hid_t type = H5Tcopy(H5T_C_S1);
-    H5_CHECK(H5Tset_size(type, strlen(value) + 1), path, "size the attribute '%s'", name);
-    H5Tset_cset(type, H5T_CSET_UTF8);
-    write_attribute(file, path, name, type, type, value);
-    H5Tclose(type);
-}
-
 void checkpoint_save(const char *path, Graph *g, const float *ema, const CheckpointInfo *info) {
     char tmp[4096];
     hid_t file = h5_create_temporary(path, tmp, sizeof tmp);
@@ -80,22 +61,15 @@ void checkpoint_save(const char *path, Graph *g, const float *ema, const Checkpo
     if (ema) write_tensors(file, tmp, "ema", g, ema);
 
     const int version = FORMAT_VERSION;
-    write_attribute(file, tmp, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT, &version);
-    write_attribute(file, tmp, "step", H5T_STD_U64LE, H5T_NATIVE_UINT64, &info->step);
-    write_attribute(file, tmp, "images_seen", H5T_STD_U64LE, H5T_NATIVE_UINT64, &info->images_seen);
-    if (info->config_yaml) write_string_attribute(file, tmp, "config", info->config_yaml);
+    h5_write_attribute(file, tmp, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT, &version);
+    h5_write_attribute(file, tmp, "step", H5T_STD_U64LE, H5T_NATIVE_UINT64, &info->step);
+    h5_write_attribute(file, tmp, "images_seen", H5T_STD_U64LE, H5T_NATIVE_UINT64, &info->images_seen);
+    if (info->config_yaml) h5_write_string(file, tmp, "config", info->config_yaml);
 
     h5_publish(file, tmp, path);
 }
 
 /* ---- loading ---- */
-
-static void read_attribute(hid_t file, const char *path, const char *name, hid_t memory_type, void *value) {
-    hid_t attribute = H5Aopen(file, name, H5P_DEFAULT);
-    H5_CHECK(attribute, path, "open the attribute '%s'", name);
-    H5_CHECK(H5Aread(attribute, memory_type, value), path, "read the attribute '%s'", name);
-    H5Aclose(attribute);
-}
 
 static void check_shape(hid_t set, const char *path, const char *group_name, const char *name, Tensor want) {
     hid_t space = H5Dget_space(set);
@@ -147,10 +121,10 @@ uint64_t checkpoint_load(const char *path, Graph *g, float *ema, int use_ema) {
 
     int version = 0;
     uint64_t step = 0;
-    read_attribute(file, path, "format_version", H5T_NATIVE_INT, &version);
+    h5_read_attribute(file, path, "format_version", H5T_NATIVE_INT, &version);
     DISCO_CHECK(version == FORMAT_VERSION, "checkpoint '%s' has format version %d; this build reads version %d", path,
                 version, FORMAT_VERSION);
-    read_attribute(file, path, "step", H5T_NATIVE_UINT64, &step);
+    h5_read_attribute(file, path, "step", H5T_NATIVE_UINT64, &step);
 
     float *params = host_params(g, false);
     read_tensors(file, path, use_ema ? "ema" : "params", g, params);

@@ -73,3 +73,28 @@ hid_t h5_open_readonly(const char *path, const char *what) {
     H5_CHECK(file, path, "open it as HDF5");
     return file;
 }
+
+void h5_write_attribute(hid_t object, const char *path, const char *name, hid_t file_type, hid_t memory_type,
+                        const void *value) {
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t attribute = H5Acreate2(object, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
+    H5_CHECK(attribute, path, "create the attribute '%s'", name);
+    H5_CHECK(H5Awrite(attribute, memory_type, value), path, "write the attribute '%s'", name);
+    H5Aclose(attribute);
+    H5Sclose(space);
+}
+
+void h5_write_string(hid_t object, const char *path, const char *name, const char *value) {
+    hid_t type = H5Tcopy(H5T_C_S1);
+    H5_CHECK(H5Tset_size(type, strlen(value) + 1), path, "size the attribute '%s'", name);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    h5_write_attribute(object, path, name, type, type, value);
+    H5Tclose(type);
+}
+
+void h5_read_attribute(hid_t object, const char *path, const char *name, hid_t memory_type, void *value) {
+    hid_t attribute = H5Aopen(object, name, H5P_DEFAULT);
+    H5_CHECK(attribute, path, "open the attribute '%s'", name);
+    H5_CHECK(H5Aread(attribute, memory_type, value), path, "read the attribute '%s'", name);
+    H5Aclose(attribute);
+}

@@ -22,6 +22,13 @@ __attribute__((format(printf, 4, 5))) DISCO_NORETURN void h5_fail(const char *sr
 hid_t h5_create_temporary(const char *path, char *tmp, size_t tmp_size);
 /* Flushes and closes the file, syncs it to disk and renames tmp to path. */
 void h5_publish(hid_t file, const char *tmp, const char *path);
+/* Scalar attributes on a file or object; errors name the file and attribute. */
+void h5_write_attribute(hid_t object, const char *path, const char *name, hid_t file_type, hid_t memory_type,
+                        const void *value);
+/* A UTF-8 string, so that h5py reads it as str rather than bytes. */
+void h5_write_string(hid_t object, const char *path, const char *name, const char *value);
+void h5_read_attribute(hid_t object, const char *path, const char *name, hid_t memory_type, void *value);
+
 /* Opens an existing HDF5 file; `what` names its kind in the errors. */
 hid_t h5_open_readonly(const char *path, const char *what);
 

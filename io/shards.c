@@ -36,27 +36,8 @@ static size_t image_bytes(const ShardInfo *info) {
 
 /* ---- writing ---- */
 
-static void write_attribute(hid_t file, const char *path, const char *name, hid_t file_type, hid_t memory_type,
-                            const void *value) {
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t attribute = H5Acreate2(file, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
-    H5_CHECK(attribute, path, "create the attribute '%s'", name);
-    H5_CHECK(H5Awrite(attribute, memory_type, value), path, "write the attribute '%s'", name);
-    H5Aclose(attribute);
-    H5Sclose(space);
-}
-
 static void write_int(hid_t file, const char *path, const char *name, int value) {
-    write_attribute(file, path, name, H5T_STD_I32LE, H5T_NATIVE_INT, &value);
-}
-
-/* A UTF-8 string, so that h5py reads it as str rather than bytes. */
-static void write_string(hid_t file, const char *path, const char *name, const char *value) {
-    hid_t type = H5Tcopy(H5T_C_S1);
-    H5_CHECK(H5Tset_size(type, strlen(value) + 1), path, "size the attribute '%s'", name);
-    H5Tset_cset(type, H5T_CSET_UTF8);
-    write_attribute(file, path, name, type, type, value);
-    H5Tclose(type);
+    h5_write_attribute(file, path, name, H5T_STD_I32LE, H5T_NATIVE_INT, &value);
 }
 
 ShardWriter *shard_writer_open(const char *path, int height, int width, int channels, int classes,
@@ -139,23 +120,16 @@ void shard_writer_close(ShardWriter *sw) {
     write_int(sw->file, tmp, "width", sw->info.width);
     write_int(sw->file, tmp, "channels", sw->info.channels);
     write_int(sw->file, tmp, "classes", sw->info.classes);
-    write_string(sw->file, tmp, "preprocessing", sw->info.preprocessing);
-    write_string(sw->file, tmp, "source", sw->info.source);
-    write_attribute(sw->file, tmp, "images_crc32", H5T_STD_U32LE, H5T_NATIVE_UINT32, &sw->images_crc);
-    write_attribute(sw->file, tmp, "labels_crc32", H5T_STD_U32LE, H5T_NATIVE_UINT32, &labels_crc);
+    h5_write_string(sw->file, tmp, "preprocessing", sw->info.preprocessing);
+    h5_write_string(sw->file, tmp, "source", sw->info.source);
+    h5_write_attribute(sw->file, tmp, "images_crc32", H5T_STD_U32LE, H5T_NATIVE_UINT32, &sw->images_crc);
+    h5_write_attribute(sw->file, tmp, "labels_crc32", H5T_STD_U32LE, H5T_NATIVE_UINT32, &labels_crc);
     h5_publish(sw->file, tmp, sw->path);
     free(sw->labels);
     free(sw);
 }
 
 /* ---- reading ---- */
-
-static void read_attribute(hid_t file, const char *path, const char *name, hid_t memory_type, void *value) {
-    hid_t attribute = H5Aopen(file, name, H5P_DEFAULT);
-    H5_CHECK(attribute, path, "open the attribute '%s'", name);
-    H5_CHECK(H5Aread(attribute, memory_type, value), path, "read the attribute '%s'", name);
-    H5Aclose(attribute);
-}
 
 /* A fixed-length string of any length and character set, cut to fit. */
 static void read_string(hid_t file, const char *path, const char *name, char *value, size_t size) {
@@ -200,13 +174,13 @@ Shard *shard_open(const char *path) {
     ShardInfo *info = &s->info;
 
     int version;
-    read_attribute(s->file, path, "format_version", H5T_NATIVE_INT, &version);
+    h5_read_attribute(s->file, path, "format_version", H5T_NATIVE_INT, &version);
     DISCO_CHECK(version == SHARD_FORMAT_VERSION, "'%s': unknown shard format version %d (this build reads %d)", path,
                 version, SHARD_FORMAT_VERSION);
-    read_attribute(s->file, path, "height", H5T_NATIVE_INT, &info->height);
-    read_attribute(s->file, path, "width", H5T_NATIVE_INT, &info->width);
-    read_attribute(s->file, path, "channels", H5T_NATIVE_INT, &info->channels);
-    read_attribute(s->file, path, "classes", H5T_NATIVE_INT, &info->classes);
+    h5_read_attribute(s->file, path, "height", H5T_NATIVE_INT, &info->height);
+    h5_read_attribute(s->file, path, "width", H5T_NATIVE_INT, &info->width);
+    h5_read_attribute(s->file, path, "channels", H5T_NATIVE_INT, &info->channels);
+    h5_read_attribute(s->file, path, "classes", H5T_NATIVE_INT, &info->classes);
     read_string(s->file, path, "preprocessing", info->preprocessing, sizeof info->preprocessing);
     read_string(s->file, path, "source", info->source, sizeof info->source);
     DISCO_CHECK(info->height > 0 && info->width > 0 && info->channels > 0 && info->classes > 0 &&
@@ -265,8 +239,8 @@ void shard_close(Shard *s) {
 void shard_verify(const char *path) {
     Shard *s = shard_open(path);
     uint32_t want_images, want_labels;
-    read_attribute(s->file, path, "images_crc32", H5T_NATIVE_UINT32, &want_images);
-    read_attribute(s->file, path, "labels_crc32", H5T_NATIVE_UINT32, &want_labels);
+    h5_read_attribute(s->file, path, "images_crc32", H5T_NATIVE_UINT32, &want_images);
+    h5_read_attribute(s->file, path, "labels_crc32", H5T_NATIVE_UINT32, &want_labels);
 
     size_t bytes = image_bytes(&s->info);
     uint8_t *image = disco_malloc(bytes, "shard image");

@@ -11,7 +11,9 @@ packages=(
   openmpi-bin libopenmpi-dev           # multi-process runs (optional at build time)
   zlib1g-dev                           # gzip'd IDX files
   libyaml-dev                          # experiment configs
-  libpng-dev                           # pictures
+  libpng-dev                           # pictures, PNG-folder imports
+  libjpeg62-turbo-dev                  # ImageNet JPEG imports (libjpeg-turbo)
+  libzip-dev                           # downsampled-ImageNet .npz imports
   dataset-fashion-mnist                # the embedded default dataset
 )
 

@@ -33,17 +33,23 @@ void png_read(const char *path, uint8_t **pixels, int *width, int *height, int *
     if (!png_image_begin_read_from_file(&image, path))
         DISCO_FATAL("cannot read the PNG '%s': %s", path, image.message);
     /* Colour files (RGB or palette) read as RGB, the rest as grey; 16-bit
-       samples become 8-bit and transparency is composited onto white. */
+       samples become 8-bit. An alpha channel is read and then dropped, not
+       composited, as PIL's convert('RGB') and convert('L') do, so imported
+       PNG folders match the Python tools. */
     bool colour = (image.format & PNG_FORMAT_FLAG_COLOR) != 0;
-    image.format = colour ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
+    bool alpha = (image.format & PNG_FORMAT_FLAG_ALPHA) != 0;
+    image.format = (colour ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY) | (alpha ? PNG_FORMAT_FLAG_ALPHA : 0);
     *width = (int)image.width;
     *height = (int)image.height;
     *channels = colour ? 3 : 1;
     *pixels = disco_malloc(PNG_IMAGE_SIZE(image), path);
-    const png_color white = {255, 255, 255};
-    if (!png_image_finish_read(&image, &white, *pixels, 0, NULL)) {
+    if (!png_image_finish_read(&image, NULL, *pixels, 0, NULL)) {
         free(*pixels);
         *pixels = NULL;
         DISCO_FATAL("cannot read the PNG '%s': %s", path, image.message);
+    }
+    if (alpha) {
+        size_t count = (size_t)image.width * image.height, c = (size_t)*channels;
+        for (size_t i = 0; i < count; i++) memmove(*pixels + i * c, *pixels + i * (c + 1), c);
     }
 }

@@ -14,6 +14,7 @@ packages=(
   libpng-dev                           # pictures, PNG-folder imports
   libjpeg62-turbo-dev                  # ImageNet JPEG imports (libjpeg-turbo)
   libzip-dev                           # downsampled-ImageNet .npz imports
+  libcjson-dev                         # dataset.json labels of PNG folders
   dataset-fashion-mnist                # the embedded default dataset
 )
 

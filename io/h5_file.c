@@ -25,12 +25,10 @@ void h5_fail(const char *src, int line, const char *path, const char *fmt, ...) 
     disco_fatal_at(src, line, "'%s': cannot %s%s%s", path, what, *detail ? ": " : "", detail);
 }
 
-/* HDF5 prints a page of stack for one missing link; the messages here name
-   the file and the object instead. */
-static void quiet_hdf5(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+void h5_quiet_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
 hid_t h5_create_temporary(const char *path, char *tmp, size_t tmp_size) {
-    quiet_hdf5();
+    h5_quiet_errors();
     int written = snprintf(tmp, tmp_size, "%s.tmp", path);
     DISCO_CHECK(written > 0 && (size_t)written < tmp_size, "file name too long: '%s'", path);
     hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
@@ -66,7 +64,7 @@ void h5_publish(hid_t file, const char *tmp, const char *path) {
 }
 
 hid_t h5_open_readonly(const char *path, const char *what) {
-    quiet_hdf5();
+    h5_quiet_errors();
     DISCO_CHECK(access(path, R_OK) == 0, "cannot open the %s '%s': %s", what, path, strerror(errno));
     DISCO_CHECK(H5Fis_hdf5(path) > 0, "'%s' is not an HDF5 file, so not a %s", path, what);
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -96,5 +94,21 @@ void h5_read_attribute(hid_t object, const char *path, const char *name, hid_t m
     hid_t attribute = H5Aopen(object, name, H5P_DEFAULT);
     H5_CHECK(attribute, path, "open the attribute '%s'", name);
     H5_CHECK(H5Aread(attribute, memory_type, value), path, "read the attribute '%s'", name);
+    H5Aclose(attribute);
+}
+
+void h5_read_string(hid_t object, const char *path, const char *name, char *value, size_t size) {
+    hid_t attribute = H5Aopen(object, name, H5P_DEFAULT);
+    H5_CHECK(attribute, path, "open the attribute '%s'", name);
+    hid_t file_type = H5Aget_type(attribute);
+    DISCO_CHECK(H5Tget_class(file_type) == H5T_STRING && H5Tis_variable_str(file_type) == 0,
+                "'%s': attribute '%s' is not a fixed-length string", path, name);
+    hid_t memory_type = H5Tcopy(file_type);
+    H5Tset_size(memory_type, size);
+    H5Tset_strpad(memory_type, H5T_STR_NULLTERM);
+    H5_CHECK(H5Aread(attribute, memory_type, value), path, "read the attribute '%s'", name);
+    value[size - 1] = '\0';
+    H5Tclose(memory_type);
+    H5Tclose(file_type);
     H5Aclose(attribute);
 }

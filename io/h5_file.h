@@ -28,6 +28,14 @@ void h5_write_attribute(hid_t object, const char *path, const char *name, hid_t 
 /* A UTF-8 string, so that h5py reads it as str rather than bytes. */
 void h5_write_string(hid_t object, const char *path, const char *name, const char *value);
 void h5_read_attribute(hid_t object, const char *path, const char *name, hid_t memory_type, void *value);
+/* A fixed-length string attribute of any length and character set, cut to
+   fit size bytes (terminator included). */
+void h5_read_string(hid_t object, const char *path, const char *name, char *value, size_t size);
+
+/* HDF5 prints a page of stack for one missing link; the messages here name
+   the file and the object instead. The thread-safe build keeps this setting
+   per thread, so a thread of its own that calls HDF5 calls this first. */
+void h5_quiet_errors(void);
 
 /* Opens an existing HDF5 file; `what` names its kind in the errors. */
 hid_t h5_open_readonly(const char *path, const char *what);

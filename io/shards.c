@@ -7,6 +7,10 @@
 
 #include "h5_file.h"
 
+#if !H5_VERSION_GE(1, 10, 3)
+#error "shard_read_raw needs H5Dread_chunk, which HDF5 has from 1.10.3 on"
+#endif
+
 /* The labels' checksum is defined over their little-endian bytes, which are
    the bytes in memory only on a little-endian host. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "label checksums assume a little-endian host");
@@ -28,6 +32,7 @@ struct Shard {
     char path[4096];
     ShardInfo info;
     int32_t *labels; /* all N, checked at open */
+    bool deflated_chunks; /* one image per chunk, behind deflate alone: shard_read_raw copies them as stored */
 };
 
 static size_t image_bytes(const ShardInfo *info) {
@@ -131,23 +136,6 @@ void shard_writer_close(ShardWriter *sw) {
 
 /* ---- reading ---- */
 
-/* A fixed-length string of any length and character set, cut to fit. */
-static void read_string(hid_t file, const char *path, const char *name, char *value, size_t size) {
-    hid_t attribute = H5Aopen(file, name, H5P_DEFAULT);
-    H5_CHECK(attribute, path, "open the attribute '%s'", name);
-    hid_t file_type = H5Aget_type(attribute);
-    DISCO_CHECK(H5Tget_class(file_type) == H5T_STRING && H5Tis_variable_str(file_type) == 0,
-                "'%s': attribute '%s' is not a fixed-length string", path, name);
-    hid_t memory_type = H5Tcopy(file_type);
-    H5Tset_size(memory_type, size);
-    H5Tset_strpad(memory_type, H5T_STR_NULLTERM);
-    H5_CHECK(H5Aread(attribute, memory_type, value), path, "read the attribute '%s'", name);
-    value[size - 1] = '\0';
-    H5Tclose(memory_type);
-    H5Tclose(file_type);
-    H5Aclose(attribute);
-}
-
 /* Opens a dataset and checks its element type and rank; dims receives its shape. */
 static hid_t open_dataset(const Shard *s, const char *name, size_t size, H5T_sign_t sign, const char *dtype,
                           int rank, hsize_t *dims) {
@@ -167,6 +155,28 @@ static hid_t open_dataset(const Shard *s, const char *name, size_t size, H5T_sig
     return set;
 }
 
+/* Chunks of exactly one image behind deflate alone are what
+   shard_writer_open makes with a deflate level; shard_read_raw copies those
+   as stored. Uncompressed chunks gain nothing from it (and for them HDF5's
+   H5Dget_chunk_storage_size gives the layout's size, not the stored one, so
+   it could not bound H5Dread_chunk on a damaged file); they, and files laid
+   out otherwise by other tools, are read through H5Dread. */
+static void inspect_storage(Shard *s) {
+    hid_t create = H5Dget_create_plist(s->images);
+    H5_CHECK(create, s->path, "read the storage properties of 'images'");
+    const ShardInfo *info = &s->info;
+    hsize_t chunk[4];
+    bool one_image = H5Pget_layout(create) == H5D_CHUNKED && H5Pget_chunk(create, 4, chunk) == 4 &&
+                     chunk[0] == 1 && chunk[1] == (hsize_t)info->height && chunk[2] == (hsize_t)info->width &&
+                     chunk[3] == (hsize_t)info->channels;
+    unsigned flags, parameters[8];
+    size_t n_parameters = 8;
+    s->deflated_chunks = one_image && H5Pget_nfilters(create) == 1 &&
+                         H5Pget_filter2(create, 0, &flags, &n_parameters, parameters, 0, NULL, NULL) ==
+                             H5Z_FILTER_DEFLATE;
+    H5Pclose(create);
+}
+
 Shard *shard_open(const char *path) {
     Shard *s = disco_calloc(1, sizeof *s, "shard");
     snprintf(s->path, sizeof s->path, "%s", path);
@@ -181,8 +191,8 @@ Shard *shard_open(const char *path) {
     h5_read_attribute(s->file, path, "width", H5T_NATIVE_INT, &info->width);
     h5_read_attribute(s->file, path, "channels", H5T_NATIVE_INT, &info->channels);
     h5_read_attribute(s->file, path, "classes", H5T_NATIVE_INT, &info->classes);
-    read_string(s->file, path, "preprocessing", info->preprocessing, sizeof info->preprocessing);
-    read_string(s->file, path, "source", info->source, sizeof info->source);
+    h5_read_string(s->file, path, "preprocessing", info->preprocessing, sizeof info->preprocessing);
+    h5_read_string(s->file, path, "source", info->source, sizeof info->source);
     DISCO_CHECK(info->height > 0 && info->width > 0 && info->channels > 0 && info->classes > 0 &&
                     image_bytes(info) <= MAX_IMAGE_BYTES,
                 "'%s': attributes height %d, width %d, channels %d, classes %d are not a valid shard", path,
@@ -199,6 +209,7 @@ Shard *shard_open(const char *path) {
     DISCO_CHECK(n_labels == dims[0], "'%s': %llu labels for %llu images", path, (unsigned long long)n_labels,
                 (unsigned long long)dims[0]);
     info->count = (int64_t)dims[0];
+    inspect_storage(s);
 
     s->labels = disco_malloc((size_t)info->count * sizeof *s->labels + 1, "shard labels");
     if (info->count > 0)
@@ -214,9 +225,15 @@ Shard *shard_open(const char *path) {
 
 const ShardInfo *shard_info(const Shard *shard) { return &shard->info; }
 
-void shard_read(Shard *s, int64_t index, uint8_t *image, int32_t *label) {
+size_t shard_raw_capacity(const ShardInfo *info) { return (size_t)compressBound((uLong)image_bytes(info)); }
+
+static void check_index(const Shard *s, int64_t index) {
     DISCO_CHECK(index >= 0 && index < s->info.count, "'%s': index %lld is out of range [0, %lld)", s->path,
                 (long long)index, (long long)s->info.count);
+}
+
+/* Through HDF5's whole pipeline: filters, chunk cache, any layout. */
+static void read_image(Shard *s, int64_t index, uint8_t *image) {
     hid_t file_space = H5Dget_space(s->images);
     hsize_t start[4] = {(hsize_t)index, 0, 0, 0};
     hsize_t count[4] = {1, (hsize_t)s->info.height, (hsize_t)s->info.width, (hsize_t)s->info.channels};
@@ -226,7 +243,55 @@ void shard_read(Shard *s, int64_t index, uint8_t *image, int32_t *label) {
              "read image %lld", (long long)index);
     H5Sclose(memory_space);
     H5Sclose(file_space);
+}
+
+void shard_read(Shard *s, int64_t index, uint8_t *image, int32_t *label) {
+    check_index(s, index);
+    read_image(s, index, image);
     *label = s->labels[index];
+}
+
+void shard_read_raw(Shard *s, int64_t index, ShardRaw *raw, int32_t *label) {
+    check_index(s, index);
+    *label = s->labels[index];
+    size_t image = image_bytes(&s->info);
+    if (!s->deflated_chunks) {
+        read_image(s, index, raw->data);
+        raw->bytes = image;
+        raw->deflated = false;
+        return;
+    }
+    /* H5Dread_chunk takes no buffer size: the stored size is checked first
+       (for a filtered dataset both calls take it from the chunk's record). */
+    hsize_t offset[4] = {(hsize_t)index, 0, 0, 0}, stored = 0;
+    H5_CHECK(H5Dget_chunk_storage_size(s->images, offset, &stored), s->path, "find the chunk of image %lld",
+             (long long)index);
+    size_t capacity = shard_raw_capacity(&s->info);
+    DISCO_CHECK(stored > 0 && stored <= capacity, "'%s': image %lld is stored in %llu bytes, expected 1 to %zu",
+                s->path, (long long)index, (unsigned long long)stored, capacity);
+    uint32_t skipped = 0;
+    H5_CHECK(H5Dread_chunk(s->images, H5P_DEFAULT, offset, &skipped, raw->data), s->path,
+             "read the chunk of image %lld", (long long)index);
+    raw->bytes = (size_t)stored;
+    /* Bit 0 of the mask set: deflate, an optional filter, was not applied
+       to this chunk (it failed, or the writer skipped it): stored as is. */
+    raw->deflated = !(skipped & 1);
+}
+
+const uint8_t *shard_unpack(const Shard *s, int64_t index, const ShardRaw *raw, uint8_t *image) {
+    size_t want = image_bytes(&s->info);
+    if (!raw->deflated) {
+        DISCO_CHECK(raw->bytes == want, "'%s': image %lld is stored in %zu bytes, expected %zu", s->path,
+                    (long long)index, raw->bytes, want);
+        return raw->data;
+    }
+    uLongf got = (uLongf)want;
+    int status = uncompress(image, &got, raw->data, (uLong)raw->bytes);
+    DISCO_CHECK(status == Z_OK, "'%s': the deflated chunk of image %lld is damaged (zlib: %s)", s->path,
+                (long long)index, status == Z_BUF_ERROR ? "it inflates to more than one image" : zError(status));
+    DISCO_CHECK(got == want, "'%s': the deflated chunk of image %lld inflates to %lu bytes, expected %zu", s->path,
+                (long long)index, (unsigned long)got, want);
+    return image;
 }
 
 void shard_close(Shard *s) {

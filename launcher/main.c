@@ -48,17 +48,33 @@ static const Command commands[] = {
      "results.json and toy.png, with each model's stages under DIR/baseline and DIR/disco\n"
      "(default DIR runs/toy2d). --fields lists every config field.\n",
      command_toy},
-    {"data", "import datasets into shards, and verify shards",
-     "Usage: disco data import --fmnist --out FILE [options]\n"
-     "       disco data verify FILE...\n\n"
-     "import writes one shard from Fashion-MNIST's gzip'd IDX files:\n"
-     "  --data DIR           the IDX files (default /usr/share/datasets/fashion-mnist)\n"
-     "  --split train|t10k   which split (default train)\n"
-     "  --size 28|32         keep 28x28, or centre on a black 32x32 canvas (default 32)\n"
-     "  --rgb                repeat the grey value into 3 channels\n"
-     "  --force              replace an existing FILE\n\n"
-     "verify checks each shard's layout, labels and checksums and prints N, shape, classes and\n"
-     "'ok'; it exits with status 1 and the error at the first bad file.\n",
+    {"data", "import data sets into HDF5 shards, and verify them",
+     "Usage: disco data import SOURCE --out DIR [options]\n"
+     "       mpirun -np N disco data import SOURCE --out DIR [options]\n"
+     "       disco data verify PATH...\n\n"
+     "import writes a data set directory: shard-00000.h5, ... and index.h5 (docs/formats.md).\n"
+     "SOURCE is one of:\n"
+     "  --fmnist               Fashion-MNIST's gzip'd IDX files\n"
+     "      --data DIR         where they are (default /usr/share/datasets/fashion-mnist)\n"
+     "      --split train|t10k which split (default train)\n"
+     "      --size 28|32       keep 28x28, or centre on a black 32x32 canvas (default 32)\n"
+     "      --rgb              repeat the grey value into 3 channels\n"
+     "  --imagenet DIR         an ImageNet train folder: class subfolders of JPEGs, label = the\n"
+     "                         folder's index in sorted order; needs --resolution\n"
+     "  --png-folder DIR       PNGs under DIR (sorted by path); labels from --labels FILE or\n"
+     "                         DIR/dataset.json (EDM's form), else all 0\n"
+     "  --npz FILE...          downsampled-ImageNet batches ('data' CHW rows, 1-based 'labels')\n"
+     "Options:\n"
+     "  --resolution R         make every image R x R (ImageNet, PNG folder)\n"
+     "  --preprocess NAME      center-crop (EDM: crop, Lanczos) or center-crop-dhariwal (ADM/EDM2:\n"
+     "                         box-halve, bicubic, crop); default center-crop\n"
+     "  --shard-images N       images per shard (default 10000)\n"
+     "  --deflate L            compress the images with deflate level L (default 0: none)\n"
+     "  --force                replace a finished data set in DIR\n\n"
+     "Under mpirun each rank writes every N-th shard. An interrupted import resumes when rerun with\n"
+     "the same options: finished shards are kept.\n\n"
+     "verify checks each data set's (or shard's) layout, labels and checksums and prints N, shape,\n"
+     "classes and 'ok'; it exits with status 1 and the error at the first bad file.\n",
      command_data},
 };
 static const int n_commands = sizeof commands / sizeof commands[0];

@@ -4,6 +4,7 @@
 #define DISCO_BACKEND_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "disco/ops.h"
 #include "disco/tensor.h"
@@ -33,6 +34,13 @@ Backend *backend_cuda_create(int device_index, Precision precision, const char *
 void backend_cuda_destroy(Backend *be);
 
 const char *precision_name(Precision p);
+
+/* Host memory that the GPU copies from by DMA, without a staging copy:
+   page-locked (cudaHostAlloc, usable from every device) in a CUDA build
+   with a device present, plain malloc otherwise (with a warning when a CUDA
+   build finds no device). Never NULL; free it with host_free_pinned only. */
+void *host_alloc_pinned(size_t bytes, const char *what);
+void host_free_pinned(void *p);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,8 @@
 #ifndef DISCO_SHARDS_H
 #define DISCO_SHARDS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -42,6 +44,31 @@ const ShardInfo *shard_info(const Shard *shard);
 /* image receives height*width*channels bytes. */
 void shard_read(Shard *shard, int64_t index, uint8_t *image, int32_t *label);
 void shard_close(Shard *shard);
+
+/* shard_read in two steps, so that threads inflate images in parallel.
+   HDF5's thread-safe build runs one call at a time in the whole process;
+   for deflated images shard_read_raw holds that lock only to copy the
+   image's stored bytes (its one chunk, with H5Dread_chunk), and
+   shard_unpack then inflates them with zlib, outside HDF5. Uncompressed
+   images, and shards laid out otherwise than shard_writer_open lays them
+   out (by another tool), come from shard_read_raw already decoded, through
+   H5Dread. Several threads may call both on one Shard at once. */
+typedef struct {
+    uint8_t *data; /* the caller's shard_raw_capacity bytes */
+    size_t bytes;  /* stored bytes in data */
+    bool deflated;
+} ShardRaw;
+
+/* The most bytes one image can take as stored: deflate output may exceed
+   its input (noise), by at most zlib's compressBound. Depends only on the
+   image shape. */
+size_t shard_raw_capacity(const ShardInfo *info);
+
+void shard_read_raw(Shard *shard, int64_t index, ShardRaw *raw, int32_t *label);
+/* The image's height*width*channels bytes: raw->data itself when they are
+   stored as is, else `image`, inflated into. Fatal, naming the file and the
+   index, when the stored bytes are not exactly one image. */
+const uint8_t *shard_unpack(const Shard *shard, int64_t index, const ShardRaw *raw, uint8_t *image);
 
 /* Opens the shard and recomputes both checksums; fatal on a mismatch. */
 void shard_verify(const char *path);

@@ -1,5 +1,9 @@
 #include "disco/backend.h"
 
+#include <stdlib.h>
+
+#include "disco/error.h"
+
 const char *precision_name(Precision p) { return p == PRECISION_BF16 ? "bf16" : "fp32"; }
 
 #ifndef DISCO_HAVE_CUDA
@@ -12,4 +16,9 @@ Backend *backend_cuda_create(int device_index, Precision precision, const char *
 }
 
 void backend_cuda_destroy(Backend *be) { (void)be; }
+
+/* Without CUDA nothing copies by DMA, so pinning would buy nothing. */
+void *host_alloc_pinned(size_t bytes, const char *what) { return disco_malloc(bytes, what); }
+
+void host_free_pinned(void *p) { free(p); }
 #endif

@@ -1,17 +1,21 @@
 /* HDF5 dataset shards: images and labels come back bit-identical (any size,
-   grey or colour, with or without deflate), other tools read the file, and
+   grey or colour, with or without deflate, through shard_read or as stored
+   chunks inflated outside HDF5), other tools read the file, and
    every bad shard (missing, cut, foreign version, wrong dtype or shape, a
    label or index out of range, a corrupted image) is fatal with a message
-   naming the file. A fuzz loop cuts and corrupts files and checks that
-   each ends in such an error or reads back unchanged, never in a signal. */
+   naming the file, and a damaged stored chunk names its index too. A fuzz
+   loop cuts and corrupts files, plain and deflated, and checks that each
+   ends in such an error or reads back unchanged, never in a signal. */
 #include "disco/shards.h"
 
 #include <hdf5.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include <zlib.h>
 
 #include "fatal_check.h"
+#include "file_fuzz.h"
+#include "h5_edit.h"
 #include "testutil.h"
 
 enum { N = 5, CLASSES = 10 };
@@ -97,51 +101,142 @@ START_TEST(h5dump_reads_the_images) {
 }
 END_TEST
 
+/* ---- chunks as stored: shard_read_raw + shard_unpack ---- */
+
+/* Every image through the two-step read; *deflated counts the chunks that
+   came deflated. True when every image and label is as written. */
+static bool reads_back_raw(const char *path, int *deflated) {
+    Shard *s = shard_open(path);
+    const ShardInfo *info = shard_info(s);
+    size_t bytes = (size_t)info->height * info->width * info->channels;
+    uint8_t *chunk = malloc(shard_raw_capacity(info)), *image = malloc(bytes);
+    bool same = info->count == N;
+    *deflated = 0;
+    /* All of them, even after a difference, so that the fuzz reads every chunk. */
+    for (int64_t i = 0; i < info->count; i++) {
+        ShardRaw raw = {.data = chunk};
+        int32_t label;
+        shard_read_raw(s, i, &raw, &label);
+        const uint8_t *pixels = shard_unpack(s, i, &raw, image);
+        *deflated += raw.deflated;
+        same = same && label == label_of(i);
+        for (size_t k = 0; same && k < bytes; k++) same = pixels[k] == pixel(i, k);
+    }
+    free(image);
+    free(chunk);
+    shard_close(s);
+    return same;
+}
+
+START_TEST(raw_chunks_read_back) {
+    Path plain, deflated;
+    int n_deflated;
+    write_shard(plain, "raw_plain.h5", 32, 32, 3, 0);
+    ck_assert(reads_back_raw(plain, &n_deflated));
+    ck_assert_int_eq(n_deflated, 0);
+    /* The pattern repeats every 2048 bytes, so deflate shrinks these 3072. */
+    write_shard(deflated, "raw_deflated.h5", 32, 32, 3, 6);
+    ck_assert(reads_back_raw(deflated, &n_deflated));
+    ck_assert_int_eq(n_deflated, N);
+}
+END_TEST
+
+/* Deflating noise makes it larger: such chunks must fit the scratch. */
+START_TEST(incompressible_chunks_read_back) {
+    Path path;
+    scratch_path(path, "noise.h5");
+    enum { BYTES = 8 * 8 * 3 };
+    uint8_t noise[N][BYTES];
+    uint32_t state = 7;
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < BYTES; k++) noise[i][k] = (uint8_t)((state = state * 1664525u + 1013904223u) >> 24);
+    ShardWriter *sw = shard_writer_open(path, 8, 8, 3, CLASSES, "none", "noise", 9);
+    for (int i = 0; i < N; i++) shard_writer_append(sw, noise[i], 0);
+    shard_writer_close(sw);
+    Shard *s = shard_open(path);
+    uint8_t *chunk = malloc(shard_raw_capacity(shard_info(s))), image[BYTES];
+    for (int i = 0; i < N; i++) {
+        ShardRaw raw = {.data = chunk};
+        int32_t label;
+        shard_read_raw(s, i, &raw, &label);
+        ck_assert(raw.deflated && raw.bytes > BYTES);
+        ck_assert_mem_eq(shard_unpack(s, i, &raw, image), noise[i], BYTES);
+    }
+    free(chunk);
+    shard_close(s);
+}
+END_TEST
+
+/* A chunk whose mask says the deflate filter was skipped holds the image as is. */
+START_TEST(chunks_that_skipped_deflate_are_read_as_stored) {
+    Path path;
+    write_shard(path, "skipped.h5", 5, 7, 3, 6);
+    uint8_t image[5 * 7 * 3];
+    for (size_t k = 0; k < sizeof image; k++) image[k] = pixel(2, k);
+    edit_replace_chunk(path, "images", 2, 1, image, sizeof image);
+    int n_deflated;
+    ck_assert(reads_back_raw(path, &n_deflated));
+    ck_assert(reads_back(path));
+}
+END_TEST
+
+/* A contiguous dataset, as another tool might write, has no chunks to copy:
+   the two-step read falls back to H5Dread. */
+START_TEST(other_layouts_are_read_through_hdf5) {
+    Path path;
+    write_standard(path, "contiguous.h5");
+    edit_replace_dataset(path, "images", H5T_STD_U8LE, 4, (hsize_t[]){N, 5, 7, 3});
+    uint8_t image[5 * 7 * 3];
+    for (int64_t i = 0; i < N; i++) {
+        for (size_t k = 0; k < sizeof image; k++) image[k] = pixel(i, k);
+        edit_overwrite(path, "images", i, image, H5T_NATIVE_UINT8);
+    }
+    int n_deflated;
+    ck_assert(reads_back_raw(path, &n_deflated));
+    ck_assert_int_eq(n_deflated, 0);
+}
+END_TEST
+
+/* Replaces image 2's chunk, then unpacks it. */
+static void unpack_replaced_chunk(const char *path, uint32_t skipped_filters, const void *bytes, size_t size) {
+    edit_replace_chunk(path, "images", 2, skipped_filters, bytes, size);
+    Shard *s = shard_open(path);
+    uint8_t chunk[256], image[5 * 7 * 3];
+    ck_assert_uint_le(shard_raw_capacity(shard_info(s)), sizeof chunk);
+    ShardRaw raw = {.data = chunk};
+    int32_t label;
+    shard_read_raw(s, 2, &raw, &label);
+    shard_unpack(s, 2, &raw, image);
+}
+
+START_TEST(damaged_deflated_chunk_is_fatal) {
+    Path path;
+    write_shard(path, "damaged.h5", 5, 7, 3, 6);
+    expect_fatal_mentioning(path, "the deflated chunk of image 2 is damaged", NULL);
+    unpack_replaced_chunk(path, 0, "not deflate data", 16);
+}
+END_TEST
+
+START_TEST(short_deflated_chunk_is_fatal) {
+    Path path;
+    write_shard(path, "short.h5", 5, 7, 3, 6);
+    uint8_t deflated[64];
+    uLongf size = sizeof deflated;
+    ck_assert_int_eq(compress2(deflated, &size, (const Bytef *)"thirty bytes of one image ....", 30, 6), Z_OK);
+    expect_fatal_mentioning(path, "chunk of image 2 inflates to 30 bytes, expected 105", NULL);
+    unpack_replaced_chunk(path, 0, deflated, size);
+}
+END_TEST
+
+START_TEST(short_stored_chunk_is_fatal) {
+    Path path;
+    write_shard(path, "short_stored.h5", 5, 7, 3, 6);
+    expect_fatal_mentioning(path, "image 2 is stored in 10 bytes, expected 105", NULL);
+    unpack_replaced_chunk(path, 1, "ten bytes.", 10);
+}
+END_TEST
+
 /* ---- files edited with the HDF5 API, as a foreign writer might ---- */
-
-static hid_t open_rw(const char *path) {
-    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    ck_assert_int_ge(file, 0);
-    return file;
-}
-
-static void set_version(const char *path, int version) {
-    hid_t file = open_rw(path);
-    hid_t attribute = H5Aopen(file, "format_version", H5P_DEFAULT);
-    ck_assert_int_ge(H5Awrite(attribute, H5T_NATIVE_INT, &version), 0);
-    H5Aclose(attribute);
-    H5Fclose(file);
-}
-
-/* Replaces a dataset with an empty one of the given type and shape. */
-static void replace_dataset(const char *path, const char *name, hid_t type, int rank, const hsize_t *dims) {
-    hid_t file = open_rw(path);
-    ck_assert_int_ge(H5Ldelete(file, name, H5P_DEFAULT), 0);
-    hid_t space = H5Screate_simple(rank, dims, NULL);
-    hid_t set = H5Dcreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    ck_assert_int_ge(set, 0);
-    H5Dclose(set);
-    H5Sclose(space);
-    H5Fclose(file);
-}
-
-/* Overwrites one element (a label or a whole image) in place. */
-static void overwrite(const char *path, const char *name, int64_t index, const void *value, hid_t type) {
-    hid_t file = open_rw(path);
-    hid_t set = H5Dopen2(file, name, H5P_DEFAULT);
-    hid_t file_space = H5Dget_space(set);
-    int rank = H5Sget_simple_extent_ndims(file_space);
-    hsize_t start[4] = {(hsize_t)index, 0, 0, 0}, count[4];
-    H5Sget_simple_extent_dims(file_space, count, NULL);
-    count[0] = 1;
-    H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL);
-    hid_t memory_space = H5Screate_simple(rank, count, NULL);
-    ck_assert_int_ge(H5Dwrite(set, type, memory_space, file_space, H5P_DEFAULT, value), 0);
-    H5Sclose(memory_space);
-    H5Sclose(file_space);
-    H5Dclose(set);
-    H5Fclose(file);
-}
 
 START_TEST(missing_file_is_fatal) {
     Path path;
@@ -167,7 +262,7 @@ END_TEST
 START_TEST(unknown_version_is_fatal) {
     Path path;
     write_standard(path, "version.h5");
-    set_version(path, 7);
+    edit_int_attribute(path, "format_version", 7);
     expect_fatal_mentioning(path, "unknown shard format version 7", NULL);
     shard_open(path);
 }
@@ -176,7 +271,7 @@ END_TEST
 START_TEST(float_images_are_fatal) {
     Path path;
     write_standard(path, "float.h5");
-    replace_dataset(path, "images", H5T_IEEE_F32LE, 4, (hsize_t[]){N, 5, 7, 3});
+    edit_replace_dataset(path, "images", H5T_IEEE_F32LE, 4, (hsize_t[]){N, 5, 7, 3});
     expect_fatal_mentioning(path, "dataset 'images' must be uint8", NULL);
     shard_open(path);
 }
@@ -185,7 +280,7 @@ END_TEST
 START_TEST(int64_labels_are_fatal) {
     Path path;
     write_standard(path, "int64.h5");
-    replace_dataset(path, "labels", H5T_STD_I64LE, 1, (hsize_t[]){N});
+    edit_replace_dataset(path, "labels", H5T_STD_I64LE, 1, (hsize_t[]){N});
     expect_fatal_mentioning(path, "dataset 'labels' must be int32", NULL);
     shard_open(path);
 }
@@ -194,7 +289,7 @@ END_TEST
 START_TEST(wrong_image_shape_is_fatal) {
     Path path;
     write_standard(path, "shape.h5");
-    replace_dataset(path, "images", H5T_STD_U8LE, 4, (hsize_t[]){N, 7, 5, 3});
+    edit_replace_dataset(path, "images", H5T_STD_U8LE, 4, (hsize_t[]){N, 7, 5, 3});
     expect_fatal_mentioning(path, "has shape [5, 7, 5, 3], attributes say [N, 5, 7, 3]", NULL);
     shard_open(path);
 }
@@ -203,7 +298,7 @@ END_TEST
 START_TEST(wrong_image_rank_is_fatal) {
     Path path;
     write_standard(path, "rank.h5");
-    replace_dataset(path, "images", H5T_STD_U8LE, 3, (hsize_t[]){N, 5, 21});
+    edit_replace_dataset(path, "images", H5T_STD_U8LE, 3, (hsize_t[]){N, 5, 21});
     expect_fatal_mentioning(path, "'images' has 3 dimensions, expected 4", NULL);
     shard_open(path);
 }
@@ -212,7 +307,7 @@ END_TEST
 START_TEST(label_count_mismatch_is_fatal) {
     Path path;
     write_standard(path, "count.h5");
-    replace_dataset(path, "labels", H5T_STD_I32LE, 1, (hsize_t[]){N - 1});
+    edit_replace_dataset(path, "labels", H5T_STD_I32LE, 1, (hsize_t[]){N - 1});
     expect_fatal_mentioning(path, "4 labels for 5 images", NULL);
     shard_open(path);
 }
@@ -221,7 +316,7 @@ END_TEST
 START_TEST(label_out_of_range_is_fatal) {
     Path path;
     write_standard(path, "label.h5");
-    overwrite(path, "labels", 3, &(int32_t){CLASSES}, H5T_NATIVE_INT32);
+    edit_overwrite(path, "labels", 3, &(int32_t){CLASSES}, H5T_NATIVE_INT32);
     expect_fatal_mentioning(path, "label 10 at index 3 is outside [0, 10)", NULL);
     shard_open(path);
 }
@@ -233,7 +328,7 @@ START_TEST(corrupted_image_fails_the_checksum) {
     uint8_t image[5 * 7 * 3];
     for (size_t k = 0; k < sizeof image; k++) image[k] = pixel(2, k);
     image[17] ^= 0x10;
-    overwrite(path, "images", 2, image, H5T_NATIVE_UINT8);
+    edit_overwrite(path, "images", 2, image, H5T_NATIVE_UINT8);
     expect_fatal_mentioning(path, "images checksum mismatch", NULL);
     shard_verify(path);
 }
@@ -253,59 +348,24 @@ END_TEST
 
 /* ---- fuzz ---- */
 
-/* Verifies and reads the file in a child: exit 1 is a clean fatal error,
-   exit 0 means the damage changed nothing that is read. */
-static int verify_in_child(const char *path) {
-    fflush(NULL);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        alarm(20); /* a hang would end in SIGALRM, which the parent reports */
-        if (!freopen("/dev/null", "w", stderr)) _exit(4);
-        shard_verify(path);
-        _exit(reads_back(path) ? 0 : 2);
-    }
-    int status;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(!WIFSIGNALED(status), "'%s' killed the reader with signal %d", path, WTERMSIG(status));
-    return WEXITSTATUS(status);
-}
-
-static void copy_bytes(const char *path, const uint8_t *bytes, long size) {
-    FILE *f = fopen(path, "wb");
-    ck_assert(f && fwrite(bytes, 1, (size_t)size, f) == (size_t)size && fclose(f) == 0);
+/* The two-step read goes first, on the damaged file: it need not notice
+   damage that the checksums catch, but it must not crash on it. */
+static bool verifies_and_reads_back(const char *path) {
+    int deflated;
+    reads_back_raw(path, &deflated);
+    shard_verify(path);
+    return reads_back(path);
 }
 
 START_TEST(cut_and_corrupted_files_fail_cleanly) {
     Path good, bad;
-    write_shard(good, "fuzz_good.h5", 6, 5, 3, 0);
-    scratch_path(bad, "fuzz_bad.h5");
-    FILE *f = fopen(good, "rb");
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    rewind(f);
-    uint8_t *bytes = malloc((size_t)size);
-    ck_assert_int_eq(fread(bytes, 1, (size_t)size, f), size);
-    fclose(f);
-
-    for (int cut = 1; cut <= 16; cut++) {
-        copy_bytes(bad, bytes, size * cut / 17);
-        ck_assert_msg(verify_in_child(bad) == 1, "cut to %ld of %ld bytes did not fail", size * cut / 17, size);
+    for (int deflate = 0; deflate <= 6; deflate += 6) {
+        write_shard(good, "fuzz_good.h5", 32, 32, 3, deflate);
+        scratch_path(bad, "fuzz_bad.h5");
+        int unchanged = fuzz_file(good, bad, 256, verifies_and_reads_back);
+        fprintf(stdout, "fuzz (deflate %d): %d of 256 flips read back unchanged, the rest failed cleanly\n", deflate,
+                unchanged);
     }
-    uint32_t state = 12345;
-    int unchanged = 0;
-    for (int trial = 0; trial < 256; trial++) {
-        state = state * 1664525u + 1013904223u;
-        long at = (long)(state >> 8) % size;
-        bytes[at] ^= (uint8_t)(1u << (state & 7));
-        copy_bytes(bad, bytes, size);
-        int code = verify_in_child(bad);
-        ck_assert_msg(code == 0 || code == 1, "flipping byte %ld gave exit code %d", at, code);
-        unchanged += code == 0;
-        bytes[at] ^= (uint8_t)(1u << (state & 7));
-    }
-    fprintf(stdout, "fuzz: %d of 256 flips read back unchanged, the rest failed cleanly\n", unchanged);
-    free(bytes);
 }
 END_TEST
 
@@ -316,6 +376,13 @@ int main(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, images_and_labels_round_trip);
     tcase_add_test(tc, h5dump_reads_the_images);
+    tcase_add_test(tc, raw_chunks_read_back);
+    tcase_add_test(tc, incompressible_chunks_read_back);
+    tcase_add_test(tc, chunks_that_skipped_deflate_are_read_as_stored);
+    tcase_add_test(tc, other_layouts_are_read_through_hdf5);
+    tcase_add_exit_test(tc, damaged_deflated_chunk_is_fatal, EXIT_FAILURE);
+    tcase_add_exit_test(tc, short_deflated_chunk_is_fatal, EXIT_FAILURE);
+    tcase_add_exit_test(tc, short_stored_chunk_is_fatal, EXIT_FAILURE);
     tcase_add_exit_test(tc, missing_file_is_fatal, EXIT_FAILURE);
     tcase_add_exit_test(tc, truncated_file_is_fatal, EXIT_FAILURE);
     tcase_add_exit_test(tc, unknown_version_is_fatal, EXIT_FAILURE);

@@ -1,0 +1,86 @@
+/* The process group over MPI_COMM_WORLD; see include/disco/dist.h. */
+#include "disco/dist.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "disco/error.h"
+#include "disco/log.h"
+
+#ifdef DISCO_HAVE_MPI
+#include <mpi.h>
+
+static int world_rank, world_size = 1;
+
+static void abort_every_rank(int exit_code) {
+    int initialised = 0, finalised = 0;
+    MPI_Initialized(&initialised);
+    MPI_Finalized(&finalised);
+    if (initialised && !finalised) MPI_Abort(MPI_COMM_WORLD, exit_code);
+}
+
+void dist_init(int *argc, char ***argv) {
+    int initialised = 0;
+    MPI_Initialized(&initialised);
+    if (!initialised) DISCO_CHECK(MPI_Init(argc, argv) == MPI_SUCCESS, "MPI_Init failed");
+    MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+    /* Errors in MPI calls come back as codes (checked below) rather than
+       ending the job from inside MPI with a message that names no call. */
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    disco_set_abort_hook(abort_every_rank);
+    log_set_rank(world_size > 1 ? world_rank : -1);
+}
+
+void dist_finalize(void) {
+    int finalised = 0;
+    MPI_Finalized(&finalised);
+    if (!finalised) MPI_Finalize();
+    disco_set_abort_hook(NULL);
+}
+
+int dist_rank(void) { return world_rank; }
+int dist_world(void) { return world_size; }
+
+static void check_mpi(int code, const char *call) {
+    if (code == MPI_SUCCESS) return;
+    char text[MPI_MAX_ERROR_STRING];
+    int length = 0;
+    MPI_Error_string(code, text, &length);
+    DISCO_FATAL("%s failed on rank %d of %d: %s", call, world_rank, world_size, text);
+}
+
+/* A world of one needs no MPI, so library code and single-process tests
+   may call these without dist_init. */
+void dist_barrier(void) {
+    if (world_size > 1) check_mpi(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+}
+
+void dist_allgather_int64(const int64_t *mine, int count, int64_t *all) {
+    if (world_size == 1)
+        memcpy(all, mine, (size_t)count * sizeof *all);
+    else
+        check_mpi(MPI_Allgather(mine, count, MPI_INT64_T, all, count, MPI_INT64_T, MPI_COMM_WORLD),
+                  "MPI_Allgather");
+}
+
+int64_t dist_sum_int64(int64_t value) {
+    int64_t sum = value;
+    if (world_size > 1)
+        check_mpi(MPI_Allreduce(&value, &sum, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+    return sum;
+}
+
+#else /* one process */
+
+void dist_init(int *argc, char ***argv) {}
+void dist_finalize(void) {}
+int dist_rank(void) { return 0; }
+int dist_world(void) { return 1; }
+void dist_barrier(void) {}
+void dist_allgather_int64(const int64_t *mine, int count, int64_t *all) {
+    memcpy(all, mine, (size_t)count * sizeof *all);
+}
+int64_t dist_sum_int64(int64_t value) { return value; }
+
+#endif

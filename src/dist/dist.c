@@ -10,7 +10,7 @@
 #ifdef DISCO_HAVE_MPI
 #include <mpi.h>
 
-static int world_rank, world_size = 1;
+static int world_rank, world_size = 1, local_rank, local_size = 1;
 
 static void abort_every_rank(int exit_code) {
     int initialised = 0, finalised = 0;
@@ -25,6 +25,11 @@ void dist_init(int *argc, char ***argv) {
     if (!initialised) DISCO_CHECK(MPI_Init(argc, argv) == MPI_SUCCESS, "MPI_Init failed");
     MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+    MPI_Comm node;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world_rank, MPI_INFO_NULL, &node);
+    MPI_Comm_rank(node, &local_rank);
+    MPI_Comm_size(node, &local_size);
+    MPI_Comm_free(&node);
     /* Errors in MPI calls come back as codes (checked below) rather than
        ending the job from inside MPI with a message that names no call. */
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
@@ -41,6 +46,8 @@ void dist_finalize(void) {
 
 int dist_rank(void) { return world_rank; }
 int dist_world(void) { return world_size; }
+int dist_local_rank(void) { return local_rank; }
+int dist_local_world(void) { return local_size; }
 
 static void check_mpi(int code, const char *call) {
     if (code == MPI_SUCCESS) return;
@@ -64,11 +71,19 @@ void dist_allgather_int64(const int64_t *mine, int count, int64_t *all) {
                   "MPI_Allgather");
 }
 
-int64_t dist_sum_int64(int64_t value) {
-    int64_t sum = value;
+static int64_t reduce_int64(int64_t value, MPI_Op op) {
+    int64_t result = value;
     if (world_size > 1)
-        check_mpi(MPI_Allreduce(&value, &sum, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
-    return sum;
+        check_mpi(MPI_Allreduce(&value, &result, 1, MPI_INT64_T, op, MPI_COMM_WORLD), "MPI_Allreduce");
+    return result;
+}
+
+int64_t dist_sum_int64(int64_t value) { return reduce_int64(value, MPI_SUM); }
+int64_t dist_max_int64(int64_t value) { return reduce_int64(value, MPI_MAX); }
+
+void dist_broadcast(void *bytes, size_t size, int root) {
+    DISCO_CHECK(size <= INT32_MAX, "dist_broadcast: %zu bytes is more than one MPI_Bcast carries", size);
+    if (world_size > 1) check_mpi(MPI_Bcast(bytes, (int)size, MPI_BYTE, root, MPI_COMM_WORLD), "MPI_Bcast");
 }
 
 #else /* one process */
@@ -77,10 +92,14 @@ void dist_init(int *argc, char ***argv) {}
 void dist_finalize(void) {}
 int dist_rank(void) { return 0; }
 int dist_world(void) { return 1; }
+int dist_local_rank(void) { return 0; }
+int dist_local_world(void) { return 1; }
 void dist_barrier(void) {}
 void dist_allgather_int64(const int64_t *mine, int count, int64_t *all) {
     memcpy(all, mine, (size_t)count * sizeof *all);
 }
 int64_t dist_sum_int64(int64_t value) { return value; }
+int64_t dist_max_int64(int64_t value) { return value; }
+void dist_broadcast(void *bytes, size_t size, int root) {}
 
 #endif

@@ -92,6 +92,15 @@ void graph_forward(Graph *g);
 void graph_zero_param_grads(Graph *g);
 void graph_backward(Graph *g, float loss_seed);
 
+/* Called during graph_backward after each node with the smallest offset (in
+   floats of graph_param_grads) from which every parameter gradient is final;
+   it never grows between calls, and the last call of a backward passes 0. A
+   parameter's gradient is final once the backward of its first consumer in
+   forward order has run, so a gradient all-reduce can start on the top of
+   the buffer while backward still works on the bottom. NULL removes it. */
+typedef void (*GraphGradsReady)(void *context, size_t final_from);
+void graph_on_grads_ready(Graph *g, GraphGradsReady hook, void *context);
+
 /* ---- access (pointers are device memory of the graph's backend) ---- */
 void *graph_data(const Graph *g, int id);
 float *graph_grad(const Graph *g, int id); /* NULL when the tensor has none */

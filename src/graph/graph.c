@@ -30,6 +30,7 @@ void graph_destroy(Graph *g) {
     free(g->tensors);
     free(g->nodes);
     free(g->loss_seed_host);
+    free(g->final_from);
     free(g);
 }
 

@@ -4,6 +4,8 @@
  * tensor read by several nodes must end with the sum of their gradients, so
  * the first consumer met in backward writes its gradient in place and every
  * later one writes into a scratch buffer that is then added on. */
+#include <stdlib.h>
+
 #include "disco/error.h"
 #include "graph_internal.h"
 
@@ -238,10 +240,47 @@ void graph_backward(Graph *g, float loss_seed) {
     g->be->ops->upload(g->be, loss->grad, g->loss_seed_host, n * sizeof(float));
     loss->grad_written = true;
 
+    size_t reported = g->n_param_floats + 1;
     for (int i = g->n_nodes - 1; i >= 0; i--) {
         const GraphNode *node = &g->nodes[i];
         const GraphTensor *out = &g->tensors[node->output];
         /* Nodes the loss does not depend on have no gradient to pass on. */
         if (out->needs_grad && out->grad_written) backward_node(g, node);
+        if (g->grads_ready && g->final_from[i] < reported) {
+            reported = g->final_from[i];
+            g->grads_ready(g->grads_ready_context, reported);
+        }
     }
+    if (g->grads_ready && reported != 0) g->grads_ready(g->grads_ready_context, 0);
+}
+
+/* final_from[i] = the largest end of a parameter first consumed before node
+   i: every parameter above it is first consumed at i or later, so its
+   gradient is complete once backward has passed node i. */
+void graph_on_grads_ready(Graph *g, GraphGradsReady hook, void *context) {
+    DISCO_CHECK(g->compiled, "graph_on_grads_ready before graph_compile");
+    g->grads_ready = hook;
+    g->grads_ready_context = context;
+    if (!hook || g->final_from) return;
+    size_t *end_first_used_at = disco_calloc((size_t)g->n_nodes + 1, sizeof(size_t), "gradient readiness");
+    bool *seen = disco_calloc((size_t)g->n_tensors, sizeof(bool), "gradient readiness");
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < NODE_MAX_INPUTS; k++) {
+            int input = g->nodes[i].inputs[k];
+            if (input < 0) continue;
+            const GraphTensor *t = graph_storage(g, input);
+            int id = (int)(t - g->tensors);
+            if (t->role != ROLE_PARAM || seen[id]) continue;
+            seen[id] = true;
+            size_t end = t->offset + graph_tensor_numel(t);
+            if (end > end_first_used_at[i]) end_first_used_at[i] = end;
+        }
+    g->final_from = disco_calloc((size_t)g->n_nodes, sizeof(size_t), "gradient readiness");
+    size_t highest = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        g->final_from[i] = highest; /* parameters first consumed before node i */
+        if (end_first_used_at[i] > highest) highest = end_first_used_at[i];
+    }
+    free(seen);
+    free(end_first_used_at);
 }

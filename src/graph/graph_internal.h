@@ -67,6 +67,9 @@ struct Graph {
     void *workspace;
     size_t workspace_bytes;
     float *loss_seed_host;
+    GraphGradsReady grads_ready;
+    void *grads_ready_context;
+    size_t *final_from; /* per node: graph_on_grads_ready's offset once that node's backward has run */
 };
 
 int graph_new_tensor(Graph *g, const char *name, TensorRole role, DType dtype, int ndim, const int *shape);

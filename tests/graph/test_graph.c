@@ -125,7 +125,9 @@ END_TEST
 /* A causal transformer block as the AR prior uses: token embedding plus a
    learned position table (a reshaped parameter in a broadcast add), layer norms,
    fused causal self-attention, a GELU MLP, modulation and cross-entropy. */
-START_TEST(transformer_block_gradients) {
+/* A pre-LN causal transformer block with a time modulation; *time is its
+   float input. The graph comes back compiled, its inputs filled. */
+static Graph *transformer_block(int *time_input, int *loss_output) {
     Graph *g = graph_create(backend_cpu(), 12);
     const int B = 2, T = 5, V = 7, C = 12;
     int tokens = graph_input(g, "tokens", DTYPE_I32, 2, (int[]){B, T}, false);
@@ -149,8 +151,80 @@ START_TEST(transformer_block_gradients) {
     int32_t *tok = graph_data(g, tokens), *tgt = graph_data(g, targets);
     for (int i = 0; i < B * T; i++) tok[i] = (i * 3) % V, tgt[i] = (i * 5 + 1) % V;
     fill_input(g, time, 6, 0.1f, 2.0f);
+    *time_input = time;
+    *loss_output = loss;
+    return g;
+}
+
+START_TEST(transformer_block_gradients) {
+    int time, loss;
+    Graph *g = transformer_block(&time, &loss);
     check_whole_graph(g, loss, (int[]){time}, 1);
     graph_destroy(g);
+}
+END_TEST
+
+typedef struct {
+    Graph *g;
+    const float *final; /* the gradients after a whole backward */
+    size_t n, last, early_calls;
+} ReadyCheck;
+
+/* Everything above final_from must already hold its final value. */
+static void check_ready(void *context, size_t final_from) {
+    ReadyCheck *c = context;
+    ck_assert_uint_le(final_from, c->last);
+    c->last = final_from;
+    const float *grads = graph_param_grads(c->g);
+    for (size_t i = final_from; i < c->n; i++)
+        ck_assert_msg(grads[i] == c->final[i], "gradient %zu reported final at %zu but changes later", i, final_from);
+    c->early_calls += final_from > 0 && final_from < c->n;
+}
+
+/* The transformer block, and a stack whose first and last layers share one
+   weight (as tied embeddings do): its gradient is final only after the
+   first layer's backward, although the last layer contributed long before. */
+START_TEST(gradients_reported_final_are_final) {
+    int time, loss;
+    Graph *block = transformer_block(&time, &loss);
+    Graph *tied = graph_create(backend_cpu(), 3);
+    const int B = 3, C = 6;
+    int x = graph_input(tied, "x", DTYPE_F32, 2, (int[]){B, C}, false);
+    int target = graph_input(tied, "target", DTYPE_F32, 2, (int[]){B, C}, false);
+    int weight = graph_input(tied, "w", DTYPE_F32, 1, (int[]){B}, false);
+    /* The shared weight is created last, so it lies at the top of the
+       buffer although the first layer uses it. */
+    int b0 = vector(tied, "b0", C), middle = matrix(tied, "middle", C, C), b2 = vector(tied, "b2", C);
+    int shared = matrix(tied, "shared", C, C);
+    int h = graph_silu(tied, graph_linear(tied, x, shared, b0));
+    h = graph_silu(tied, graph_linear(tied, h, middle, b2));
+    h = graph_linear(tied, h, shared, b2);
+    graph_set_loss(tied, graph_weighted_mse(tied, h, target, weight));
+    graph_compile(tied);
+    fill_input(tied, x, 1, -1, 1);
+    fill_input(tied, target, 2, -1, 1);
+    fill_input(tied, weight, 3, 0.5f, 1);
+    Graph *graphs[2] = {block, tied};
+    for (int k = 0; k < 2; k++) {
+        Graph *g = graphs[k];
+        size_t n;
+        graph_params(g, &n);
+        graph_forward(g);
+        graph_zero_param_grads(g);
+        graph_backward(g, 0.1f);
+        float *final = malloc(n * sizeof *final);
+        memcpy(final, graph_param_grads(g), n * sizeof *final);
+        ReadyCheck check = {.g = g, .final = final, .n = n, .last = n};
+        graph_on_grads_ready(g, check_ready, &check);
+        graph_zero_param_grads(g);
+        graph_backward(g, 0.1f);
+        ck_assert_uint_eq(check.last, 0);
+        /* The block's head and modulation are done long before its embeddings;
+           the stack's last bias before everything else. */
+        ck_assert_uint_ge(check.early_calls, k == 0 ? 3 : 1);
+        free(final);
+        graph_destroy(g);
+    }
 }
 END_TEST
 
@@ -241,6 +315,7 @@ int main(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, unet_block_gradients);
     tcase_add_test(tc, transformer_block_gradients);
+    tcase_add_test(tc, gradients_reported_final_are_final);
     tcase_add_test(tc, names_and_flat_buffers);
     tcase_add_test(tc, initialisers);
     tcase_add_exit_test(tc, shape_mismatch_is_fatal, EXIT_FAILURE);

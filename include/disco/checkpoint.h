@@ -2,11 +2,15 @@
  * PyTorch-style name, in the logical shape the graph gives it, plus the EMA
  * copy, the step and the effective configuration. Written to a temporary
  * name, flushed and renamed, so a crash never leaves a half-written file
- * under the real name. (Optimizer state, data cursors and checksums arrive
- * with the distributed trainer.) */
+ * under the real name. Every dataset carries a CRC-32 of its bytes.
+ *
+ * A training checkpoint adds Adam's moments and where the run stands (step,
+ * images seen, data cursor, seed), so a resumed run continues bit for bit. */
 #ifndef DISCO_CHECKPOINT_H
 #define DISCO_CHECKPOINT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "disco/graph.h"
@@ -28,6 +32,44 @@ void checkpoint_save(const char *path, Graph *g, const float *ema, const Checkpo
    mismatch is fatal and names the parameter and the file. Returns the step;
    use_ema loads the EMA weights into g's parameters instead. */
 uint64_t checkpoint_load(const char *path, Graph *g, float *ema, int use_ema);
+
+/* ---- the whole training state, for exact resume ---- */
+
+/* Where a run stands. */
+typedef struct {
+    uint64_t step;        /* optimizer steps taken */
+    uint64_t images_seen; /* images consumed globally */
+    uint64_t data_cursor; /* the data order's cursor (sharding.h) */
+    uint64_t seed;        /* the run's seed: every random draw is keyed by it */
+    uint64_t adam_step;   /* Adam's bias-correction count */
+    int world_size;       /* ranks at save time (a resume may use another) */
+    char *config_yaml;    /* save: may be NULL; load: malloc'd or NULL, the caller frees it */
+} TrainProgress;
+
+/* Flat host buffers laid out like the graph's parameters (NULL: absent). */
+typedef struct {
+    float *ema, *adam_m, *adam_v;
+} TrainBuffers;
+
+void checkpoint_save_training(const char *path, Graph *g, const TrainBuffers *buffers, const TrainProgress *progress);
+/* Everything a resume needs, checksums verified; fatal, naming the file and
+   the dataset, on any problem. */
+void checkpoint_load_training(const char *path, Graph *g, TrainBuffers *buffers, TrainProgress *progress);
+/* Whether the file is a complete checkpoint whose every dataset matches its
+   checksum; never fatal, never crashes (damaged files are examined in a
+   child process); why receives the reason when false. */
+bool checkpoint_is_sound(const char *path, char *why, size_t why_size);
+
+/* A run's checkpoint directory holds checkpoint-<step as 12 digits>.h5. */
+void checkpoint_path_for_step(const char *dir, uint64_t step, char *path, size_t size);
+/* Saves progress->step's checkpoint in dir (created if missing), then
+   removes the oldest beyond the newest `keep` (0 keeps all). */
+void checkpoint_save_in(const char *dir, int keep, Graph *g, const TrainBuffers *buffers,
+                        const TrainProgress *progress);
+/* The newest sound checkpoint in dir into path; each newer one that is not
+   sound is reported (a warning with its name and why) and passed over.
+   False when dir holds none. */
+bool checkpoint_find_latest(const char *dir, char *path, size_t size);
 
 #ifdef __cplusplus
 }

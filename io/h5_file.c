@@ -65,19 +65,31 @@ void h5_publish(hid_t file, const char *tmp, const char *path) {
 
 hid_t h5_open_readonly(const char *path, const char *what) {
     h5_quiet_errors();
-    DISCO_CHECK(access(path, R_OK) == 0, "cannot open the %s '%s': %s", what, path, strerror(errno));
-    DISCO_CHECK(H5Fis_hdf5(path) > 0, "'%s' is not an HDF5 file, so not a %s", path, what);
+    DISCO_CHECK(access(path, R_OK) == 0, "'%s': cannot open the %s: %s", path, what, strerror(errno));
+    DISCO_CHECK(H5Fis_hdf5(path) > 0, "'%s': not an HDF5 file, so not a %s", path, what);
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     H5_CHECK(file, path, "open it as HDF5");
     return file;
 }
 
+/* " of /params/x" for an attribute of anything but the root group, so that
+   an error names the object as well as the attribute. */
+typedef char OwnerName[300];
+static const char *owner_of(hid_t object, OwnerName owner) {
+    char name[sizeof(OwnerName) - 4];
+    if (H5Iget_name(object, name, sizeof name) <= 1) return "";
+    snprintf(owner, sizeof(OwnerName), " of %s", name);
+    return owner;
+}
+
 void h5_write_attribute(hid_t object, const char *path, const char *name, hid_t file_type, hid_t memory_type,
                         const void *value) {
+    OwnerName owner;
     hid_t space = H5Screate(H5S_SCALAR);
     hid_t attribute = H5Acreate2(object, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
-    H5_CHECK(attribute, path, "create the attribute '%s'", name);
-    H5_CHECK(H5Awrite(attribute, memory_type, value), path, "write the attribute '%s'", name);
+    H5_CHECK(attribute, path, "create the attribute '%s'%s", name, owner_of(object, owner));
+    H5_CHECK(H5Awrite(attribute, memory_type, value), path, "write the attribute '%s'%s", name,
+             owner_of(object, owner));
     H5Aclose(attribute);
     H5Sclose(space);
 }
@@ -90,25 +102,45 @@ void h5_write_string(hid_t object, const char *path, const char *name, const cha
     H5Tclose(type);
 }
 
-void h5_read_attribute(hid_t object, const char *path, const char *name, hid_t memory_type, void *value) {
+static hid_t open_attribute(hid_t object, const char *path, const char *name) {
+    OwnerName owner;
     hid_t attribute = H5Aopen(object, name, H5P_DEFAULT);
-    H5_CHECK(attribute, path, "open the attribute '%s'", name);
-    H5_CHECK(H5Aread(attribute, memory_type, value), path, "read the attribute '%s'", name);
+    H5_CHECK(attribute, path, "open the attribute '%s'%s", name, owner_of(object, owner));
+    return attribute;
+}
+
+void h5_read_attribute(hid_t object, const char *path, const char *name, hid_t memory_type, void *value) {
+    OwnerName owner;
+    hid_t attribute = open_attribute(object, path, name);
+    H5_CHECK(H5Aread(attribute, memory_type, value), path, "read the attribute '%s'%s", name, owner_of(object, owner));
     H5Aclose(attribute);
 }
 
 void h5_read_string(hid_t object, const char *path, const char *name, char *value, size_t size) {
-    hid_t attribute = H5Aopen(object, name, H5P_DEFAULT);
-    H5_CHECK(attribute, path, "open the attribute '%s'", name);
+    OwnerName owner;
+    hid_t attribute = open_attribute(object, path, name);
     hid_t file_type = H5Aget_type(attribute);
     DISCO_CHECK(H5Tget_class(file_type) == H5T_STRING && H5Tis_variable_str(file_type) == 0,
-                "'%s': attribute '%s' is not a fixed-length string", path, name);
+                "'%s': attribute '%s'%s is not a fixed-length string", path, name, owner_of(object, owner));
     hid_t memory_type = H5Tcopy(file_type);
     H5Tset_size(memory_type, size);
     H5Tset_strpad(memory_type, H5T_STR_NULLTERM);
-    H5_CHECK(H5Aread(attribute, memory_type, value), path, "read the attribute '%s'", name);
+    H5_CHECK(H5Aread(attribute, memory_type, value), path, "read the attribute '%s'%s", name, owner_of(object, owner));
     value[size - 1] = '\0';
     H5Tclose(memory_type);
     H5Tclose(file_type);
     H5Aclose(attribute);
+}
+
+char *h5_read_new_string(hid_t object, const char *path, const char *name) {
+    OwnerName owner;
+    hid_t attribute = open_attribute(object, path, name);
+    hid_t file_type = H5Aget_type(attribute);
+    H5_CHECK(file_type, path, "read the type of the attribute '%s'%s", name, owner_of(object, owner));
+    size_t size = H5Tget_size(file_type) + 1;
+    H5Tclose(file_type);
+    H5Aclose(attribute);
+    char *value = disco_malloc(size, name);
+    h5_read_string(object, path, name, value, size);
+    return value;
 }

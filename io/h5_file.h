@@ -22,7 +22,8 @@ __attribute__((format(printf, 4, 5))) DISCO_NORETURN void h5_fail(const char *sr
 hid_t h5_create_temporary(const char *path, char *tmp, size_t tmp_size);
 /* Flushes and closes the file, syncs it to disk and renames tmp to path. */
 void h5_publish(hid_t file, const char *tmp, const char *path);
-/* Scalar attributes on a file or object; errors name the file and attribute. */
+/* Scalar attributes on a file or object; errors name the file, the attribute
+   and the object when it is not the root group. */
 void h5_write_attribute(hid_t object, const char *path, const char *name, hid_t file_type, hid_t memory_type,
                         const void *value);
 /* A UTF-8 string, so that h5py reads it as str rather than bytes. */
@@ -31,6 +32,8 @@ void h5_read_attribute(hid_t object, const char *path, const char *name, hid_t m
 /* A fixed-length string attribute of any length and character set, cut to
    fit size bytes (terminator included). */
 void h5_read_string(hid_t object, const char *path, const char *name, char *value, size_t size);
+/* The same whole, in a buffer of its own that the caller frees. */
+char *h5_read_new_string(hid_t object, const char *path, const char *name);
 
 /* HDF5 prints a page of stack for one missing link; the messages here name
    the file and the object instead. The thread-safe build keeps this setting

@@ -1,10 +1,16 @@
 /* disco train / encode / prior / sample: the stages of the pipeline, each on
    its own, reading and writing one run directory. Today they run the 2D toy
-   config (configs/toy2d.yaml); set model.latents=0 for the baseline. */
+   config (configs/toy2d.yaml); set model.latents=0 for the baseline. train
+   runs on any number of ranks, checkpoints, resumes, and exits with
+   PREEMPT_EXIT_REQUEUE after a SIGUSR1 or SIGTERM. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "commands.h"
+#include "disco/comm.h"
+#include "disco/dist.h"
+#include "disco/error.h"
+#include "disco/preempt.h"
 #include "toy_config.h"
 
 typedef enum { STAGE_TRAIN, STAGE_ENCODE, STAGE_PRIOR, STAGE_SAMPLE } Stage;
@@ -12,8 +18,16 @@ typedef enum { STAGE_TRAIN, STAGE_ENCODE, STAGE_PRIOR, STAGE_SAMPLE } Stage;
 static int run_stage(int argc, char **argv, const char *command, Stage stage) {
     const char *dir = "runs/toy2d";
     int exit_code = 0;
+    /* First, so that a signal during start-up is not fatal either. */
+    if (stage == STAGE_TRAIN) preempt_install();
+    dist_init(&argc, &argv);
+    DISCO_CHECK(stage == STAGE_TRAIN || dist_world() == 1, "disco %s runs on one process; only train takes ranks",
+                command);
     Config *c = toy_config_from_args(argc, argv, command, &dir, &exit_code);
-    if (!c) return exit_code;
+    if (!c) {
+        dist_finalize();
+        return exit_code;
+    }
     ToyRunSpec spec = toy_spec(c, false);
     ToyRunResult r = {0};
     float *data = toy_points(c, 0);
@@ -22,10 +36,17 @@ static int run_stage(int argc, char **argv, const char *command, Stage stage) {
     case STAGE_TRAIN: {
         snprintf(path, sizeof path, "%s/config.yaml", dir);
         char *yaml = toy_read_text(path);
-        toy_stage_train(&spec, dir, data, yaml, &r);
+        Comm *comm = comm_create_host();
+        bool finished = toy_stage_train(&spec, dir, data, yaml, comm, &r);
+        comm_destroy(comm);
         free(yaml);
-        printf("train: %d steps in %.1f s, final loss %.4f; wrote %s/checkpoints/stage1.h5\n", spec.train.steps,
-               r.train_seconds, r.train_loss, dir);
+        if (!finished) {
+            if (dist_rank() == 0) printf("train: stopped by a signal after a checkpoint; rerun to resume\n");
+            exit_code = PREEMPT_EXIT_REQUEUE;
+        } else if (dist_rank() == 0) {
+            printf("train: %d steps in %.1f s, final loss %.4f; wrote %s/checkpoints/stage1.h5\n",
+                   spec.train.steps, r.train_seconds, r.train_loss, dir);
+        }
         break;
     }
     case STAGE_ENCODE:
@@ -54,7 +75,8 @@ static int run_stage(int argc, char **argv, const char *command, Stage stage) {
     toy_run_free(&r);
     free(data);
     config_free(c);
-    return 0;
+    dist_finalize();
+    return exit_code;
 }
 
 int command_train(int argc, char **argv) { return run_stage(argc, argv, "train", STAGE_TRAIN); }

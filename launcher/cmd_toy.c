@@ -17,7 +17,7 @@ static void run_model(const ToyRunSpec *spec, const char *dir, const float *data
                       const char *yaml, ToyRunResult *r) {
     double start = time_now();
     DISCO_CHECK(mkdir(dir, 0755) == 0 || errno == EEXIST, "cannot create '%s': %s", dir, strerror(errno));
-    toy_stage_train(spec, dir, data, yaml, r);
+    toy_stage_train(spec, dir, data, yaml, NULL, r);
     toy_stage_encode(spec, dir, data, r);
     toy_stage_prior(spec, dir);
     toy_stage_sample(spec, dir, r);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "disco/dist.h"
 #include "disco/error.h"
 
 static const ConfigField toy_schema[] = {
@@ -33,6 +34,9 @@ static const ConfigField toy_schema[] = {
     {"train.gumbel_hard", CONFIG_BOOL, "true", "straight-through hard Gumbel-softmax"},
     {"train.latent_dropout", CONFIG_FLOAT, "0.0", "probability of the null latent in training"},
     {"train.seed", CONFIG_INT, "1", "seed of batches, noise levels, noise and initial weights"},
+    {"train.checkpoint_every", CONFIG_INT, "1000", "steps between checkpoints of disco train (0: only at the end)"},
+    {"train.keep_checkpoints", CONFIG_INT, "3", "newest checkpoints kept (0: all)"},
+    {"train.bucket_mb", CONFIG_FLOAT, "25", "gradient all-reduce bucket size in MiB (0: one bucket)"},
     {"prior.steps", CONFIG_INT, "1500", "Adam steps of the AR prior (batch 256)"},
     {"prior.lr", CONFIG_FLOAT, "0.001", "peak learning rate of the AR prior"},
     {"sample.count", CONFIG_INT, "8000", "samples per model (the reference has as many)"},
@@ -83,10 +87,14 @@ Config *toy_config_from_args(int argc, char **argv, const char *command, const c
     Config *c = config_load(config_path, toy_schema, TOY_FIELDS);
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--set") == 0) config_set(c, argv[++i]);
-    make_directories(*run_dir);
-    char path[1024];
-    snprintf(path, sizeof path, "%s/config.yaml", *run_dir);
-    config_write(c, path);
+    /* Under mpirun every rank parses the same arguments; one writes. */
+    if (dist_rank() == 0) {
+        make_directories(*run_dir);
+        char path[1024];
+        snprintf(path, sizeof path, "%s/config.yaml", *run_dir);
+        config_write(c, path);
+    }
+    dist_barrier();
     return c;
 }
 
@@ -107,6 +115,9 @@ ToyRunSpec toy_spec(const Config *c, bool baseline) {
         .p_std = config_float(c, "edm.p_std"), .gumbel_tau = (float)config_float(c, "train.gumbel_tau"),
         .gumbel_hard = config_bool(c, "train.gumbel_hard"), .latent_dropout = config_float(c, "train.latent_dropout"),
         .seed = (uint64_t)config_int(c, "train.seed")};
+    s.checkpoint_every = (int)config_int(c, "train.checkpoint_every");
+    s.keep_checkpoints = (int)config_int(c, "train.keep_checkpoints");
+    s.bucket_bytes = (size_t)(config_float(c, "train.bucket_mb") * 1024 * 1024);
     s.sampler = sampler_default();
     s.sampler.steps = (int)config_int(c, "sample.steps");
     s.sampler.sigma_min = config_float(c, "sample.sigma_min");

@@ -8,12 +8,14 @@
 
 #include "disco/arrays.h"
 #include "disco/checkpoint.h"
+#include "disco/dist.h"
 #include "disco/error.h"
 #include "disco/image.h"
 #include "disco/prior.h"
 #include "disco/sharding.h"
 #include "disco/timer.h"
 #include "toy_run.h"
+
 
 #define CHUNK 1000
 
@@ -219,23 +221,36 @@ static double summarise_curvature(const float *by_step, const SamplerConfig *sc)
     return count ? sum / count : 0;
 }
 
-void toy_stage_train(const ToyRunSpec *spec, const char *dir, const float *data, const char *config_yaml,
+bool toy_stage_train(const ToyRunSpec *spec, const char *dir, const float *data, const char *config_yaml, Comm *comm,
                      ToyRunResult *r) {
-    char path[1024];
-    path_in(path, sizeof path, dir, "checkpoints");
-    DISCO_CHECK(mkdir(path, 0755) == 0 || errno == EEXIST, "cannot create '%s': %s", path, strerror(errno));
-    path_in(path, sizeof path, dir, "metrics.jsonl");
-    FILE *metrics = fopen(path, "w");
-    DISCO_CHECK(metrics, "cannot write '%s': %s", path, strerror(errno));
-    ToyTrained t = toy_train(&spec->model, &spec->train, data, spec->points, metrics);
-    fclose(metrics);
+    char checkpoints[1024], path[1024];
+    path_in(checkpoints, sizeof checkpoints, dir, "checkpoints");
+    bool writer = !comm || dist_rank() == 0;
+    FILE *metrics = NULL;
+    if (writer) {
+        DISCO_CHECK(mkdir(checkpoints, 0755) == 0 || errno == EEXIST, "cannot create '%s': %s", checkpoints,
+                    strerror(errno));
+        /* A resumed run continues its metrics; a fresh one starts them. */
+        bool resuming = comm && checkpoint_find_latest(checkpoints, path, sizeof path);
+        path_in(path, sizeof path, dir, "metrics.jsonl");
+        metrics = fopen(path, resuming ? "a" : "w");
+        DISCO_CHECK(metrics, "cannot write '%s': %s", path, strerror(errno));
+    }
+    ToyTrainRun run = {.comm = comm, .bucket_bytes = spec->bucket_bytes, .checkpoint_dir = comm ? checkpoints : NULL,
+                       .checkpoint_every = spec->checkpoint_every, .keep_checkpoints = spec->keep_checkpoints,
+                       .config_yaml = config_yaml};
+    ToyTrained t = toy_train(&spec->model, &spec->train, &run, data, spec->points, metrics);
+    if (metrics) fclose(metrics);
     r->train_loss = t.final_loss, r->train_seconds = t.seconds;
-    uint64_t steps = (uint64_t)spec->train.steps;
-    CheckpointInfo info = {.step = steps, .images_seen = steps * (uint64_t)spec->train.batch,
-                           .config_yaml = config_yaml};
-    path_in(path, sizeof path, dir, "checkpoints/stage1.h5");
-    checkpoint_save(path, t.graph, t.ema->weights, &info);
+    if (writer && !t.preempted) {
+        CheckpointInfo info = {.step = t.step, .images_seen = t.step * (uint64_t)spec->train.batch,
+                               .config_yaml = config_yaml};
+        path_in(path, sizeof path, dir, "checkpoints/stage1.h5");
+        checkpoint_save(path, t.graph, t.ema->weights, &info);
+    }
+    bool finished = !t.preempted;
     toy_trained_free(&t);
+    return finished;
 }
 
 void toy_stage_sample(const ToyRunSpec *spec, const char *dir, ToyRunResult *r) {

@@ -28,6 +28,8 @@ typedef struct {
     int prior_steps;
     double prior_lr;
     bool stratified_latents; /* exact latent counts from the prior's probabilities (m = 1) */
+    int checkpoint_every, keep_checkpoints; /* disco train's checkpoints */
+    size_t bucket_bytes;
 } ToyRunSpec;
 
 #define TOY_TRAJECTORIES 64
@@ -46,7 +48,9 @@ typedef struct {
     double seconds;
 } ToyRunResult;
 
-void toy_stage_train(const ToyRunSpec *spec, const char *dir, const float *data, const char *config_yaml,
+/* Over the ranks of comm (NULL: alone, without checkpoints); resumes from
+   DIR/checkpoints. Returns false when a signal stopped it (after a checkpoint). */
+bool toy_stage_train(const ToyRunSpec *spec, const char *dir, const float *data, const char *config_yaml, Comm *comm,
                      ToyRunResult *r);
 void toy_stage_encode(const ToyRunSpec *spec, const char *dir, const float *data, ToyRunResult *r);
 void toy_stage_prior(const ToyRunSpec *spec, const char *dir);

@@ -32,6 +32,10 @@ bool backend_cuda_available(void);
 /* NULL with *why set when there is no CUDA build or no usable device. */
 Backend *backend_cuda_create(int device_index, Precision precision, const char **why);
 void backend_cuda_destroy(Backend *be);
+/* The stream (a cudaStream_t) every op of a CUDA backend runs on, for work
+   that must order itself after the ops (comm_follow_stream); NULL for any
+   other backend. */
+void *backend_cuda_stream(const Backend *be);
 
 const char *precision_name(Precision p);
 

@@ -31,14 +31,23 @@ Comm *comm_create_host(void);
 /* NCCL over the current CUDA device; NULL with *why set when this build has
    no NCCL or there is no device. */
 Comm *comm_create_nccl(const char **why);
+/* Waits for pending reductions first. Before dist_finalize. */
 void comm_destroy(Comm *c);
 bool comm_on_device(const Comm *c);
 
+/* A device comm runs on its own stream. After this call each collective
+   first waits for the work queued on `stream` (a cudaStream_t, such as
+   backend_cuda_stream's) before it was called, so a reduction never reads a
+   gradient that the backward is still computing there. Host comms ignore it. */
+void comm_follow_stream(Comm *c, void *stream);
+
 /* In place, blocking. */
 void comm_allreduce_sum(Comm *c, float *buffer, size_t count);
-/* Rank r receives the sum of every rank's send[r * count, (r + 1) * count). */
+/* Rank r receives the sum of every rank's send[r * count, (r + 1) * count).
+   receive must not overlap send. */
 void comm_reduce_scatter_sum(Comm *c, const float *send, float *receive, size_t count);
-/* receive[r * count, ...) = rank r's send[0, count). */
+/* receive[r * count, ...) = rank r's send[0, count). In place when send is
+   receive + rank * count; otherwise the two must not overlap. */
 void comm_all_gather(Comm *c, const float *send, float *receive, size_t count);
 void comm_broadcast(Comm *c, float *buffer, size_t count, int root);
 

@@ -28,6 +28,7 @@ void dist_barrier(void);
 void dist_allgather_int64(const int64_t *mine, int count, int64_t *all);
 int64_t dist_sum_int64(int64_t value);
 int64_t dist_max_int64(int64_t value);
+double dist_sum_double(double value);
 /* Rank root's bytes into every rank's buffer. */
 void dist_broadcast(void *bytes, size_t size, int root);
 

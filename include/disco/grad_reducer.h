@@ -21,10 +21,18 @@ extern "C" {
 
 typedef struct GradReducer GradReducer;
 
+/* PyTorch DDP's default. On 2 CPU ranks over shared memory, buckets of 4,
+   25 and 64 MiB all reach the bus bandwidth of one MPI_Allreduce of the
+   whole buffer (docs/benchmarks.md); over a network each message also pays
+   a latency, which a few large buckets pay least often. */
+#define GRAD_REDUCER_BUCKET_BYTES ((size_t)25 << 20)
+
 /* Buckets over grads[0, count); bucket_bytes 0 means one bucket. */
 GradReducer *grad_reducer_create(Comm *comm, float *grads, size_t count, size_t bucket_bytes);
 void grad_reducer_destroy(GradReducer *r);
 int grad_reducer_buckets(const GradReducer *r);
+/* Buckets started since grad_reducer_begin: always the topmost ones. */
+int grad_reducer_started(const GradReducer *r);
 
 /* Installs the reducer on g's backward (graph_on_grads_ready); g's gradient
    buffer must be the reducer's. */

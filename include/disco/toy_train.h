@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "disco/toy_model.h"
+#include "disco/comm.h"
 #include "disco/train.h"
 
 #ifdef __cplusplus
@@ -26,19 +27,34 @@ typedef struct {
     uint64_t seed;
 } ToyTrainConfig;
 
+/* Where and how a training runs: alone or over the ranks of comm, with or
+   without checkpoints (trainer.h). */
+typedef struct {
+    Comm *comm;                 /* NULL: this process alone */
+    size_t bucket_bytes;
+    const char *checkpoint_dir; /* NULL: no checkpoints and no resume */
+    int checkpoint_every, keep_checkpoints;
+    const char *config_yaml;
+} ToyTrainRun;
+
 typedef struct {
     Graph *graph; /* the training graph, holding the last weights */
     ToyNet net;
     Ema *ema;     /* the EMA weights, laid out like the graph's parameters */
-    double final_loss; /* mean loss over the last 10% of steps */
+    double final_loss; /* mean loss over the last 10% of the steps this process ran */
     double seconds;
+    uint64_t step;  /* steps done, counting those before a resume */
+    bool preempted; /* stopped early by a signal, after saving a checkpoint */
 } ToyTrained;
 
 /* Trains on data [n, 2]. Batch rows, sigma, noise and dropout of global
    sample s come from Philox rows s, so the run is the same at any thread
-   count. Writes one JSON line per log interval to metrics if not NULL. */
-ToyTrained toy_train(const ToyModelConfig *model, const ToyTrainConfig *train, const float *data, int n,
-                     FILE *metrics);
+   count, and over any number of ranks up to float rounding. Rank r takes
+   the samples [r * B / W, (r + 1) * B / W) of each global batch. Writes one
+   JSON line per log interval to metrics if not NULL (give it on rank 0
+   only). run may be NULL. */
+ToyTrained toy_train(const ToyModelConfig *model, const ToyTrainConfig *train, const ToyTrainRun *run,
+                     const float *data, int n, FILE *metrics);
 void toy_trained_free(ToyTrained *t);
 
 #ifdef __cplusplus

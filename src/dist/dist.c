@@ -8,7 +8,7 @@
 #include "disco/log.h"
 
 #ifdef DISCO_HAVE_MPI
-#include <mpi.h>
+#include "dist_mpi.h"
 
 static int world_rank, world_size = 1, local_rank, local_size = 1;
 
@@ -49,7 +49,7 @@ int dist_world(void) { return world_size; }
 int dist_local_rank(void) { return local_rank; }
 int dist_local_world(void) { return local_size; }
 
-static void check_mpi(int code, const char *call) {
+void dist_check_mpi(int code, const char *call) {
     if (code == MPI_SUCCESS) return;
     char text[MPI_MAX_ERROR_STRING];
     int length = 0;
@@ -60,30 +60,37 @@ static void check_mpi(int code, const char *call) {
 /* A world of one needs no MPI, so library code and single-process tests
    may call these without dist_init. */
 void dist_barrier(void) {
-    if (world_size > 1) check_mpi(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+    if (world_size > 1) dist_check_mpi(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
 }
 
 void dist_allgather_int64(const int64_t *mine, int count, int64_t *all) {
     if (world_size == 1)
         memcpy(all, mine, (size_t)count * sizeof *all);
     else
-        check_mpi(MPI_Allgather(mine, count, MPI_INT64_T, all, count, MPI_INT64_T, MPI_COMM_WORLD),
-                  "MPI_Allgather");
+        dist_check_mpi(MPI_Allgather(mine, count, MPI_INT64_T, all, count, MPI_INT64_T, MPI_COMM_WORLD),
+                       "MPI_Allgather");
 }
 
 static int64_t reduce_int64(int64_t value, MPI_Op op) {
     int64_t result = value;
     if (world_size > 1)
-        check_mpi(MPI_Allreduce(&value, &result, 1, MPI_INT64_T, op, MPI_COMM_WORLD), "MPI_Allreduce");
+        dist_check_mpi(MPI_Allreduce(&value, &result, 1, MPI_INT64_T, op, MPI_COMM_WORLD), "MPI_Allreduce");
     return result;
 }
 
 int64_t dist_sum_int64(int64_t value) { return reduce_int64(value, MPI_SUM); }
 int64_t dist_max_int64(int64_t value) { return reduce_int64(value, MPI_MAX); }
 
+double dist_sum_double(double value) {
+    double sum = value;
+    if (world_size > 1)
+        dist_check_mpi(MPI_Allreduce(&value, &sum, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+    return sum;
+}
+
 void dist_broadcast(void *bytes, size_t size, int root) {
     DISCO_CHECK(size <= INT32_MAX, "dist_broadcast: %zu bytes is more than one MPI_Bcast carries", size);
-    if (world_size > 1) check_mpi(MPI_Bcast(bytes, (int)size, MPI_BYTE, root, MPI_COMM_WORLD), "MPI_Bcast");
+    if (world_size > 1) dist_check_mpi(MPI_Bcast(bytes, (int)size, MPI_BYTE, root, MPI_COMM_WORLD), "MPI_Bcast");
 }
 
 #else /* one process */
@@ -100,6 +107,7 @@ void dist_allgather_int64(const int64_t *mine, int count, int64_t *all) {
 }
 int64_t dist_sum_int64(int64_t value) { return value; }
 int64_t dist_max_int64(int64_t value) { return value; }
+double dist_sum_double(double value) { return value; }
 void dist_broadcast(void *bytes, size_t size, int root) {}
 
 #endif

@@ -2,22 +2,23 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "disco/adam.h"
+#include "disco/dist.h"
 #include "disco/edm.h"
 #include "disco/error.h"
 #include "disco/progress.h"
 #include "disco/rng.h"
 #include "disco/timer.h"
 #include "disco/toy_train.h"
+#include "disco/trainer.h"
 
 /* Per-sample draws of one step, keyed by the global sample index. */
-static void draw_batch(const ToyTrainConfig *tc, const float *data, int n, uint64_t first_sample, float *clean,
-                       float *noisy, double *sigma, float *keep) {
+static void draw_batch(const ToyTrainConfig *tc, const float *data, int n, uint64_t first_sample, int count,
+                       float *clean, float *noisy, double *sigma, float *keep) {
     RngKey pick = {.seed = tc->seed, .stream = RNG_STREAM_DATA_ORDER};
     RngKey sigma_key = {.seed = tc->seed, .stream = RNG_STREAM_SIGMA};
     RngKey noise = {.seed = tc->seed, .stream = RNG_STREAM_NOISE, .row_len = 2};
     RngKey drop = {.seed = tc->seed, .stream = RNG_STREAM_LATENT_DROP};
-    for (int r = 0; r < tc->batch; r++) {
+    for (int r = 0; r < count; r++) {
         uint64_t s = first_sample + (uint64_t)r;
         int i = (int)(rng_u32(&pick, s) % (uint32_t)n);
         sigma[r] = edm_sample_sigma(&sigma_key, s, tc->p_mean, tc->p_std);
@@ -47,63 +48,96 @@ static void feed_step(Graph *g, const ToyNet *net, const ToyModelConfig *mc, con
     }
 }
 
-ToyTrained toy_train(const ToyModelConfig *mc, const ToyTrainConfig *tc, const float *data, int n, FILE *metrics) {
-    DISCO_CHECK(n > 0 && tc->batch > 0 && tc->steps > 0, "toy training needs data, a batch and steps");
-    ToyTrained t = {.graph = graph_create(backend_cpu(), tc->seed)};
-    t.net = toy_build_training(t.graph, mc, tc->batch, tc->gumbel_tau, tc->gumbel_hard);
-    graph_compile(t.graph);
-    size_t n_params;
-    float *params = graph_params(t.graph, &n_params);
-    float *grads = graph_param_grads(t.graph);
-    Adam *adam = adam_create(n_params);
-    t.ema = ema_create(params, n_params, tc->ema_half_life_samples, tc->ema_rampup_ratio);
+static Trainer *start_trainer(const ToyTrainConfig *tc, const ToyTrainRun *run, ToyTrained *t,
+                              const ToyModelConfig *mc) {
+    const ToyTrainRun alone = {0};
+    if (!run) run = &alone;
+    TrainerConfig config = {.global_batch = tc->batch, .seed = tc->seed,
+                            .ema_half_life_samples = tc->ema_half_life_samples,
+                            .ema_rampup_ratio = tc->ema_rampup_ratio, .comm = run->comm,
+                            .bucket_bytes = run->bucket_bytes, .checkpoint_dir = run->checkpoint_dir,
+                            .checkpoint_every = run->checkpoint_every, .keep_checkpoints = run->keep_checkpoints,
+                            .config_yaml = run->config_yaml};
+    int world = run->comm ? dist_world() : 1;
+    DISCO_CHECK(tc->batch % world == 0, "toy training: batch %d is not divisible by %d ranks", tc->batch, world);
+    t->graph = graph_create(backend_cpu(), tc->seed);
+    t->net = toy_build_training(t->graph, mc, tc->batch / world, tc->gumbel_tau, tc->gumbel_hard);
+    graph_compile(t->graph);
+    return trainer_create(t->graph, &config);
+}
 
-    int batch = tc->batch;
-    float *clean = disco_malloc(2 * (size_t)batch * sizeof(float), "toy batch");
-    float *noisy = disco_malloc(2 * (size_t)batch * sizeof(float), "toy batch");
-    float *keep = disco_malloc((size_t)batch * sizeof(float), "toy batch");
-    double *sigma = disco_malloc((size_t)batch * sizeof(double), "toy batch");
+ToyTrained toy_train(const ToyModelConfig *mc, const ToyTrainConfig *tc, const ToyTrainRun *run, const float *data,
+                     int n, FILE *metrics) {
+    DISCO_CHECK(n > 0 && tc->batch > 0 && tc->steps > 0, "toy training needs data, a batch and steps");
+    ToyTrained t = {0};
+    Trainer *tr = start_trainer(tc, run, &t, mc);
+    int local = tr->local_batch;
+    float *clean = disco_malloc(2 * (size_t)local * sizeof(float), "toy batch");
+    float *noisy = disco_malloc(2 * (size_t)local * sizeof(float), "toy batch");
+    float *keep = disco_malloc((size_t)local * sizeof(float), "toy batch");
+    double *sigma = disco_malloc((size_t)local * sizeof(double), "toy batch");
 
     int log_every = tc->steps / 100 > 0 ? tc->steps / 100 : 1;
+    int first_step = (int)tr->progress.step;
     int tail_from = tc->steps - (tc->steps + 9) / 10;
+    if (tail_from < first_step) tail_from = first_step;
     double tail_loss = 0, interval_loss = 0;
+    int interval_steps = 0;
+    bool report = tr->rank == 0;
     Progress progress;
-    progress_begin(&progress, stderr, mc->latents ? "train disco" : "train baseline", "step", (uint64_t)tc->steps);
+    if (report)
+        progress_begin(&progress, stderr, mc->latents ? "train disco" : "train baseline", "step",
+                       (uint64_t)tc->steps);
     double start = time_now();
-    for (int step = 0; step < tc->steps; step++) {
-        uint64_t first = (uint64_t)step * (uint64_t)batch;
-        draw_batch(tc, data, n, first, clean, noisy, sigma, keep);
+    for (int step = first_step; step < tc->steps; step++) {
+        if (trainer_preempted(tr)) {
+            trainer_save(tr);
+            t.preempted = true;
+            break;
+        }
+        uint64_t first = trainer_first_sample(tr);
+        draw_batch(tc, data, n, first, local, clean, noisy, sigma, keep);
         feed_step(t.graph, &t.net, mc, clean, noisy, sigma, keep);
         graph_set_step(t.graph, (uint32_t)step, (uint32_t)first);
         graph_forward(t.graph);
-        graph_zero_param_grads(t.graph);
-        graph_backward(t.graph, 1.0f / (float)batch);
-        uint64_t seen = first + (uint64_t)batch;
-        adam_step(adam, params, grads, (float)lr_at(tc->lr, seen, tc->lr_rampup_samples));
-        ema_update(t.ema, params, (uint64_t)batch, seen);
+        trainer_backward(tr);
+        uint64_t seen = (uint64_t)(step + 1) * (uint64_t)tc->batch;
+        trainer_step(tr, lr_at(tc->lr, seen, tc->lr_rampup_samples));
 
         const float *loss = graph_data(t.graph, t.net.loss);
-        double mean = 0;
-        for (int r = 0; r < batch; r++) mean += loss[r];
-        mean /= batch;
-        interval_loss += mean;
-        if (step >= tail_from) tail_loss += mean;
+        double local_sum = 0;
+        for (int r = 0; r < local; r++) local_sum += loss[r];
+        interval_loss += local_sum;
+        interval_steps++;
+        if (step >= tail_from) tail_loss += local_sum;
         if ((step + 1) % log_every == 0) {
-            char extra[48];
-            snprintf(extra, sizeof extra, "loss %.4f", interval_loss / log_every);
-            progress_update(&progress, (uint64_t)step + 1, extra);
+            double mean = trainer_global_mean(tr, interval_loss) / interval_steps;
+            if (report) {
+                char extra[48];
+                snprintf(extra, sizeof extra, "loss %.4f", mean);
+                progress_update(&progress, (uint64_t)step + 1, extra);
+            }
             if (metrics)
                 fprintf(metrics, "{\"step\": %d, \"samples\": %llu, \"loss\": %.6f}\n", step + 1,
-                        (unsigned long long)seen, interval_loss / log_every);
-            interval_loss = 0;
+                        (unsigned long long)seen, mean);
+            interval_loss = 0, interval_steps = 0;
         }
     }
     t.seconds = time_now() - start;
-    t.final_loss = tail_loss / (tc->steps - tail_from);
-    char extra[48];
-    snprintf(extra, sizeof extra, "loss %.4f", t.final_loss);
-    progress_end(&progress, extra);
-    adam_destroy(adam);
+    t.step = tr->progress.step;
+    /* The finished state too, so a rerun finds the training complete. */
+    bool saved = t.preempted || (tr->config.checkpoint_every > 0 && t.step % (uint64_t)tr->config.checkpoint_every == 0);
+    if (tr->config.checkpoint_dir && !saved) trainer_save(tr);
+    int tail_steps = (int)t.step - tail_from;
+    t.final_loss = tail_steps > 0 ? trainer_global_mean(tr, tail_loss) / tail_steps : NAN;
+    if (report) {
+        char extra[48];
+        snprintf(extra, sizeof extra, "loss %.4f", t.final_loss);
+        progress_end(&progress, extra);
+    }
+    t.ema = tr->ema;
+    tr->ema = NULL;
+    trainer_destroy(tr);
     free(clean), free(noisy), free(keep), free(sigma);
     return t;
 }

@@ -26,6 +26,7 @@
 #include "disco/error.h"
 #include "disco/reader.h"
 #include "disco/timer.h"
+#include "testutil.h"
 
 enum { REPEATS = 3, GLOBAL_BATCH = 64, PREFETCH = 4, EPOCHS = 4, SHARDS = 4 };
 
@@ -228,14 +229,6 @@ static double reader_two_procs(const char *dir, const Case *c) {
         if (last - start < best) best = last - start;
     }
     return (double)batches_per_run(c) * GLOBAL_BATCH / best;
-}
-
-static double load_average(void) {
-    double load = -1;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f && fscanf(f, "%lf", &load) != 1) load = -1;
-    if (f) fclose(f);
-    return load;
 }
 
 static void remove_dataset(const char *dir) {

@@ -47,6 +47,9 @@ typedef struct {
    Returns the worst relative error seen. */
 double gradcheck_run(const GradCheck *gc);
 
+/* The 1-minute load average (-1 if unknown), printed next to benchmark figures. */
+double load_average(void);
+
 /* Runs one suite with check's runner and returns the process exit code. */
 int run_suite(Suite *s);
 /* The same without a child process per test: for suites that hold a CUDA

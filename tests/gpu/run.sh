@@ -118,6 +118,18 @@ fi
 for b in "${benches[@]}"; do
   run_step "$b" 150 "$build/tests/$b"
 done
+# The MPI comm suite on NCCL: two ranks, one GPU each, in a build of its own
+# with MPI on (the one above has it off).
+gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
+if ((gpus > 1)) && command -v mpirun >/dev/null; then
+  run_step test_mpi_comm-nccl 300 bash -c "cmake -S . -B '$build-mpi' ${generator[*]} -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_CUDA_ARCHITECTURES=90 -DDISCO_CUDA=ON -DDISCO_MPI=ON && cmake --build '$build-mpi' -j$(nproc) \
+    --target test_mpi_comm && OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 CK_FORK=no \
+    mpirun -np 2 '$build-mpi/tests/test_mpi_comm'"
+else
+  echo "SKIP: test_mpi_comm on NCCL needs more than one GPU and mpirun ($gpus GPU(s), mpirun $(command -v mpirun || echo missing))"
+  rows+=("test_mpi_comm-nccl|skipped: $gpus GPU(s)|0")
+fi
 
 print_summary
 exit "$failed"

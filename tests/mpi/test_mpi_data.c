@@ -17,6 +17,7 @@
 #include "disco/import.h"
 #include "disco/reader.h"
 #include "disco/sharding.h"
+#include "mpi_suite.h"
 #include "testutil.h"
 
 enum { N = 53, B = 8, EPOCHS = 3, H = 3, W = 2, C = 3, IMAGE = H * W * C };
@@ -138,12 +139,7 @@ START_TEST(readers_split_the_one_rank_batches) {
 END_TEST
 
 int main(int argc, char **argv) {
-    disco_tune_malloc();
-    dist_init(&argc, &argv);
-    DISCO_CHECK(argc == 2, "usage: test_mpi_data SCRATCH_DIR");
-    snprintf(scratch, sizeof scratch, "%s", argv[1]);
-    if (dist_rank() == 0) mkdir(scratch, 0777);
-    dist_barrier();
+    mpi_suite_begin(&argc, &argv, scratch, sizeof scratch);
     Suite *s = suite_create("mpi_data");
     TCase *tc = tcase_create("mpi_data");
     tcase_set_timeout(tc, 120);

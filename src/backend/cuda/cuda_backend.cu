@@ -104,6 +104,10 @@ Backend *backend_cuda_create(int device_index, Precision precision, const char *
     return be;
 }
 
+void *backend_cuda_stream(const Backend *be) {
+    return be->device == DEVICE_CUDA ? (void *)((const CudaState *)be->impl)->stream : NULL;
+}
+
 void backend_cuda_destroy(Backend *be) {
     if (!be) return;
     CudaState *state = cuda_state(be);

@@ -37,6 +37,7 @@ static const ConfigField toy_schema[] = {
     {"train.checkpoint_every", CONFIG_INT, "1000", "steps between checkpoints of disco train (0: only at the end)"},
     {"train.keep_checkpoints", CONFIG_INT, "3", "newest checkpoints kept (0: all)"},
     {"train.bucket_mb", CONFIG_FLOAT, "25", "gradient all-reduce bucket size in MiB (0: one bucket)"},
+    {"train.zero1", CONFIG_BOOL, "false", "split Adam's moments over the ranks (ZeRO-1) instead of all-reducing"},
     {"prior.steps", CONFIG_INT, "1500", "Adam steps of the AR prior (batch 256)"},
     {"prior.lr", CONFIG_FLOAT, "0.001", "peak learning rate of the AR prior"},
     {"sample.count", CONFIG_INT, "8000", "samples per model (the reference has as many)"},
@@ -118,6 +119,7 @@ ToyRunSpec toy_spec(const Config *c, bool baseline) {
     s.checkpoint_every = (int)config_int(c, "train.checkpoint_every");
     s.keep_checkpoints = (int)config_int(c, "train.keep_checkpoints");
     s.bucket_bytes = (size_t)(config_float(c, "train.bucket_mb") * 1024 * 1024);
+    s.zero1 = config_bool(c, "train.zero1");
     s.sampler = sampler_default();
     s.sampler.steps = (int)config_int(c, "sample.steps");
     s.sampler.sigma_min = config_float(c, "sample.sigma_min");

@@ -30,6 +30,7 @@ typedef struct {
     bool stratified_latents; /* exact latent counts from the prior's probabilities (m = 1) */
     int checkpoint_every, keep_checkpoints; /* disco train's checkpoints */
     size_t bucket_bytes;
+    bool zero1;
 } ToyRunSpec;
 
 #define TOY_TRAJECTORIES 64

@@ -32,6 +32,7 @@ typedef struct {
 typedef struct {
     Comm *comm;                 /* NULL: this process alone */
     size_t bucket_bytes;
+    bool zero1;                 /* Adam's moments split over the ranks */
     const char *checkpoint_dir; /* NULL: no checkpoints and no resume */
     int checkpoint_every, keep_checkpoints;
     const char *config_yaml;

@@ -32,6 +32,7 @@
 #include "disco/grad_reducer.h"
 #include "disco/graph.h"
 #include "disco/train.h"
+#include "disco/zero1.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,6 +44,7 @@ typedef struct {
     double ema_half_life_samples, ema_rampup_ratio;
     Comm *comm;                 /* NULL: this process alone, whatever the MPI world */
     size_t bucket_bytes;        /* gradient all-reduce buckets (0: one) */
+    bool zero1;                 /* Adam's moments split over the ranks (zero1.h) instead of the all-reduce */
     const char *checkpoint_dir; /* NULL: no checkpoints, no resume */
     int checkpoint_every;       /* steps between checkpoints (0: only when asked) */
     int keep_checkpoints;       /* newest kept (0: all) */
@@ -53,9 +55,10 @@ typedef struct {
     Graph *graph;
     TrainerConfig config;
     int world, rank, local_batch;
-    Adam *adam;
+    Adam *adam;           /* full Adam; NULL with ZeRO-1 */
+    Zero1 *zero1;         /* NULL unless config.zero1 on several ranks */
     Ema *ema;
-    GradReducer *reducer; /* NULL for a world of one */
+    GradReducer *reducer; /* NULL for a world of one, and with ZeRO-1 */
     TrainProgress progress;
     bool resumed; /* the state came from a checkpoint */
 } Trainer;

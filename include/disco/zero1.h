@@ -16,6 +16,7 @@
 #define DISCO_ZERO1_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "disco/adam.h"
 #include "disco/comm.h"
@@ -34,6 +35,11 @@ void zero1_step(Zero1 *z, float *params, const float *grads, float lr);
 /* Adam over this rank's slice, which starts at rank * adam->n (moments and
    step count, for a checkpoint). */
 Adam *zero1_adam(Zero1 *z);
+/* Collective: every rank's slice of the moments, put together into m and v
+   (count floats each), as full Adam would hold them: for a checkpoint. */
+void zero1_gather_moments(Zero1 *z, float *m, float *v);
+/* Takes this rank's slice of full moments (from a checkpoint) and Adam's step. */
+void zero1_load_moments(Zero1 *z, const float *m, const float *v, uint64_t step);
 
 #ifdef __cplusplus
 }

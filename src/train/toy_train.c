@@ -55,7 +55,7 @@ static Trainer *start_trainer(const ToyTrainConfig *tc, const ToyTrainRun *run, 
     TrainerConfig config = {.global_batch = tc->batch, .seed = tc->seed,
                             .ema_half_life_samples = tc->ema_half_life_samples,
                             .ema_rampup_ratio = tc->ema_rampup_ratio, .comm = run->comm,
-                            .bucket_bytes = run->bucket_bytes, .checkpoint_dir = run->checkpoint_dir,
+                            .bucket_bytes = run->bucket_bytes, .zero1 = run->zero1, .checkpoint_dir = run->checkpoint_dir,
                             .checkpoint_every = run->checkpoint_every, .keep_checkpoints = run->keep_checkpoints,
                             .config_yaml = run->config_yaml};
     int world = run->comm ? dist_world() : 1;

@@ -10,8 +10,19 @@
 #include "disco/log.h"
 #include "disco/preempt.h"
 
-static TrainBuffers buffers_of(Trainer *t) {
-    return (TrainBuffers){.ema = t->ema->weights, .adam_m = t->adam->m, .adam_v = t->adam->v};
+/* Checkpoints hold full moments; ZeRO-1 keeps a slice of them per rank, so
+   they pass through these full-size buffers on the way in and out. */
+static TrainBuffers buffers_of(Trainer *t, float *full_m, float *full_v) {
+    if (t->adam) return (TrainBuffers){.ema = t->ema->weights, .adam_m = t->adam->m, .adam_v = t->adam->v};
+    return (TrainBuffers){.ema = t->ema->weights, .adam_m = full_m, .adam_v = full_v};
+}
+
+/* Zeroed: the flat buffer has alignment gaps between parameters, which a
+   checkpoint does not hold, and Adam must find zero moments there. */
+static float *moments_buffer(const Trainer *t) {
+    size_t n;
+    graph_params(t->graph, &n);
+    return t->adam ? NULL : disco_calloc(n, sizeof(float), "full Adam moments");
 }
 
 /* Rank 0 picks the file, so every rank loads the same one even if another
@@ -25,9 +36,15 @@ static void resume(Trainer *t) {
         dist_broadcast(path, sizeof path, 0);
     }
     if (!found) return;
-    TrainBuffers b = buffers_of(t);
+    float *full_m = moments_buffer(t), *full_v = moments_buffer(t);
+    TrainBuffers b = buffers_of(t, full_m, full_v);
     checkpoint_load_training(path, t->graph, &b, &t->progress);
-    t->adam->step = t->progress.adam_step;
+    if (t->adam)
+        t->adam->step = t->progress.adam_step;
+    else
+        zero1_load_moments(t->zero1, full_m, full_v, t->progress.adam_step);
+    free(full_m);
+    free(full_v);
     free(t->progress.config_yaml);
     t->progress.config_yaml = NULL;
     if (t->config.comm)
@@ -60,11 +77,14 @@ Trainer *trainer_create(Graph *g, const TrainerConfig *config) {
     /* Ranks may have initialised differently (another seed, another
        library); from here on they hold rank 0's weights. */
     if (config->comm) comm_broadcast(config->comm, params, n, 0);
-    t->adam = adam_create(n);
+    if (config->zero1 && config->comm && t->world > 1)
+        t->zero1 = zero1_create(config->comm, n);
+    else
+        t->adam = adam_create(n);
     t->ema = ema_create(params, n, config->ema_half_life_samples, config->ema_rampup_ratio);
     t->progress = (TrainProgress){.seed = config->seed, .world_size = t->world};
     if (config->checkpoint_dir) resume(t);
-    if (config->comm && t->world > 1) {
+    if (config->comm && t->world > 1 && !t->zero1) {
         t->reducer = grad_reducer_create(config->comm, graph_param_grads(g), n, config->bucket_bytes);
         grad_reducer_attach(t->reducer, g);
     }
@@ -74,6 +94,7 @@ Trainer *trainer_create(Graph *g, const TrainerConfig *config) {
 void trainer_destroy(Trainer *t) {
     if (!t) return;
     grad_reducer_destroy(t->reducer);
+    zero1_destroy(t->zero1);
     adam_destroy(t->adam);
     ema_destroy(t->ema);
     free(t);
@@ -93,13 +114,17 @@ void trainer_backward(Trainer *t) {
 void trainer_step(Trainer *t, double lr) {
     size_t n;
     float *params = graph_params(t->graph, &n);
-    adam_step(t->adam, params, graph_param_grads(t->graph), (float)lr);
+    if (t->zero1)
+        zero1_step(t->zero1, params, graph_param_grads(t->graph), (float)lr);
+    else
+        adam_step(t->adam, params, graph_param_grads(t->graph), (float)lr);
+    Adam *adam = t->adam ? t->adam : zero1_adam(t->zero1);
     uint64_t batch = (uint64_t)t->config.global_batch;
     TrainProgress *p = &t->progress;
     p->step++;
     p->images_seen += batch;
     p->data_cursor += batch;
-    p->adam_step = t->adam->step;
+    p->adam_step = adam->step;
     ema_update(t->ema, params, batch, p->images_seen);
     if (t->config.checkpoint_dir && t->config.checkpoint_every > 0 && p->step % (uint64_t)t->config.checkpoint_every == 0)
         trainer_save(t);
@@ -112,12 +137,16 @@ bool trainer_preempted(const Trainer *t) {
 
 void trainer_save(Trainer *t) {
     DISCO_CHECK(t->config.checkpoint_dir, "trainer_save without a checkpoint directory");
+    float *full_m = moments_buffer(t), *full_v = moments_buffer(t);
+    if (t->zero1) zero1_gather_moments(t->zero1, full_m, full_v);
     if (t->rank == 0) {
-        TrainBuffers b = buffers_of(t);
+        TrainBuffers b = buffers_of(t, full_m, full_v);
         TrainProgress p = t->progress;
         p.config_yaml = (char *)t->config.config_yaml;
         checkpoint_save_in(t->config.checkpoint_dir, t->config.keep_checkpoints, t->graph, &b, &p);
     }
+    free(full_m);
+    free(full_v);
     if (t->config.comm) dist_barrier();
 }
 

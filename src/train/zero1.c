@@ -41,9 +41,34 @@ void zero1_destroy(Zero1 *z) {
 
 Adam *zero1_adam(Zero1 *z) { return z->adam; }
 
+/* Parameters of this rank's slice that lie before the padding. */
+static size_t owned_count(const Zero1 *z) {
+    size_t start = (size_t)z->rank * z->slice;
+    if (start >= z->count) return 0;
+    return z->count - start < z->slice ? z->count - start : z->slice;
+}
+
+/* The staging buffer's padding stays zero: so are the padded moments. */
+void zero1_gather_moments(Zero1 *z, float *m, float *v) {
+    comm_all_gather(z->comm, z->adam->m, z->staged, z->slice);
+    memcpy(m, z->staged, z->count * sizeof(float));
+    comm_all_gather(z->comm, z->adam->v, z->staged, z->slice);
+    memcpy(v, z->staged, z->count * sizeof(float));
+}
+
+void zero1_load_moments(Zero1 *z, const float *m, const float *v, uint64_t step) {
+    size_t start = (size_t)z->rank * z->slice;
+    size_t owned = owned_count(z);
+    memset(z->adam->m, 0, z->slice * sizeof(float));
+    memset(z->adam->v, 0, z->slice * sizeof(float));
+    memcpy(z->adam->m, m + start, owned * sizeof(float));
+    memcpy(z->adam->v, v + start, owned * sizeof(float));
+    z->adam->step = step;
+}
+
 void zero1_step(Zero1 *z, float *params, const float *grads, float lr) {
     size_t start = (size_t)z->rank * z->slice;
-    size_t owned = start >= z->count ? 0 : z->count - start < z->slice ? z->count - start : z->slice;
+    size_t owned = owned_count(z);
     float *mine = z->staged + start;
     memcpy(z->staged, grads, z->count * sizeof(float));
     comm_reduce_scatter_sum(z->comm, z->staged, z->slice_grads, z->slice);

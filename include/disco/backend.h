@@ -29,6 +29,13 @@ Backend *backend_cpu(void);
 
 /* True when this build has CUDA and a usable device is present. */
 bool backend_cuda_available(void);
+/* CUDA devices this process sees (0 without CUDA or a driver). */
+int backend_cuda_device_count(void);
+/* The device a rank drives: its local rank (dist.h) modulo the devices it
+   sees, so that one GPU per task (srun --gpus-per-task=1: always device 0)
+   and every GPU of the node per rank (mpirun: local rank i takes GPU i)
+   both work. -1 when there is none. */
+int backend_cuda_device_for(int local_rank);
 /* NULL with *why set when there is no CUDA build or no usable device. */
 Backend *backend_cuda_create(int device_index, Precision precision, const char **why);
 void backend_cuda_destroy(Backend *be);

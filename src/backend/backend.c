@@ -6,8 +6,14 @@
 
 const char *precision_name(Precision p) { return p == PRECISION_BF16 ? "bf16" : "fp32"; }
 
+int backend_cuda_device_for(int local_rank) {
+    int count = backend_cuda_device_count();
+    return count > 0 ? local_rank % count : -1;
+}
+
 #ifndef DISCO_HAVE_CUDA
 bool backend_cuda_available(void) { return false; }
+int backend_cuda_device_count(void) { return 0; }
 
 Backend *backend_cuda_create(int device_index, Precision precision, const char **why) {
     (void)device_index, (void)precision;

@@ -59,10 +59,12 @@ static const OpTable cuda_table = {
     .weighted_mse_backward = cuda_weighted_mse_backward,
 };
 
-bool backend_cuda_available(void) {
+int backend_cuda_device_count(void) {
     int count = 0;
-    return cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
+    return cudaGetDeviceCount(&count) == cudaSuccess ? count : 0;
 }
+
+bool backend_cuda_available(void) { return backend_cuda_device_count() > 0; }
 
 /* Sets *why to a formatted reason and returns NULL. The reason lives in a
    static buffer: backends are created once, at start-up, on one thread. */

@@ -37,7 +37,10 @@ same_as_reference() {
     h5diff "$reference" "$1/checkpoints/stage1.h5" /ema /ema
 }
 
+start=$(date +%s%N)
 train "$scratch/reference" >"$scratch/reference.log" 2>&1
+# Kills land at random moments between 10% and 90% of an uninterrupted run.
+duration_ms=$((($(date +%s%N) - start) / 1000000))
 
 kills=0 resumes=0
 for trial in $(seq 1 "$trials"); do
@@ -46,7 +49,7 @@ for trial in $(seq 1 "$trials"); do
     # A session of its own, so that one kill reaches mpirun and every rank.
     setsid "$mpirun" -np 2 "$disco" train --config "$config" --run "$run" "${settings[@]}" >>"$run.log" 2>&1 &
     job=$!
-    sleep "$((RANDOM % 28 + 3))e-1"
+    sleep "$(((duration_ms / 10 + RANDOM % (duration_ms * 8 / 10)) ))e-3"
     if kill -0 "$job" 2>/dev/null; then
       pkill -KILL -s "$job" || true
       wait "$job" || true

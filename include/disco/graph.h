@@ -85,8 +85,14 @@ void graph_compile(Graph *g);
 
 /* ---- running ---- */
 /* Step and global index of the first sample in this batch: they key every
-   random draw inside the graph (dropout, Gumbel noise). */
+   random draw inside the graph (dropout, Gumbel noise). Row r of the batch
+   is global sample first_sample + r. */
 void graph_set_step(Graph *g, uint32_t step, uint32_t first_sample);
+/* The same when row r is global sample first_sample + r * sample_stride: a
+   rank holding positions r, r + W, ... of each global batch (sharding.h)
+   passes its first position and W, so every sample draws what it would
+   draw in a world of any size. */
+void graph_set_samples(Graph *g, uint32_t step, uint32_t first_sample, uint32_t sample_stride);
 void graph_set_training(Graph *g, bool training);
 void graph_forward(Graph *g);
 void graph_zero_param_grads(Graph *g);

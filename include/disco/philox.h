@@ -20,6 +20,9 @@ typedef struct {
     uint32_t step;
     uint32_t index;   /* row of element 0, e.g. the global index of the first sample */
     uint64_t row_len; /* elements per row; 0 = all elements are in row `index` */
+    /* Rows between consecutive rows of the tensor (0 means 1): a rank that
+       holds every W-th sample of a global batch draws with stride W. */
+    uint32_t row_stride;
 } RngKey;
 
 /* Round multipliers and Weyl key increments from the Philox paper. */
@@ -50,7 +53,7 @@ static inline DISCO_HOST_DEVICE void philox4x32_10_block(const uint32_t counter[
 static inline DISCO_HOST_DEVICE void philox_element_block(const RngKey *k, uint64_t j, uint32_t out[4], int *word) {
     uint64_t row = k->index, pos = j;
     if (k->row_len) {
-        row += j / k->row_len;
+        row += j / k->row_len * (k->row_stride ? k->row_stride : 1);
         pos = j % k->row_len;
     }
     const uint32_t counter[4] = {(uint32_t)(pos / 4), (uint32_t)row, k->step, k->stream};

@@ -6,8 +6,9 @@
  * the device or the order of evaluation. That is what makes resume exact and
  * 1 rank equal 8 ranks.
  *
- * Element j of a tensor drawn with key K lies in row K.index + j / K.row_len
- * at position j % K.row_len (row_len 0 means the whole tensor is row K.index).
+ * Element j of a tensor drawn with key K lies in row
+ * K.index + (j / K.row_len) * K.row_stride at position j % K.row_len
+ * (row_len 0 means the whole tensor is row K.index; row_stride 0 means 1).
  * Its Philox block has counter {position / 4, row, step, stream} and key
  * {seed low, seed high}; the element takes word position % 4 of that block.
  * philox.h holds that mapping, shared with the CUDA kernels. */

@@ -133,9 +133,12 @@ void graph_set_loss(Graph *g, int loss) {
     g->loss = loss;
 }
 
-void graph_set_step(Graph *g, uint32_t step, uint32_t first_sample) {
+void graph_set_step(Graph *g, uint32_t step, uint32_t first_sample) { graph_set_samples(g, step, first_sample, 1); }
+
+void graph_set_samples(Graph *g, uint32_t step, uint32_t first_sample, uint32_t sample_stride) {
     g->step = step;
     g->first_sample = first_sample;
+    g->sample_stride = sample_stride;
 }
 
 void graph_set_training(Graph *g, bool training) { g->training = training; }

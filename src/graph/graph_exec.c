@@ -16,7 +16,8 @@ static int rows_of(const Graph *g, int id) { return (int)graph_rows(g, id); }
 static RngKey node_key(const Graph *g, const GraphNode *n, RngStream purpose) {
     const GraphTensor *x = &g->tensors[n->inputs[0]];
     return (RngKey){.seed = g->seed, .stream = rng_stream(purpose, (uint32_t)n->site), .step = g->step,
-                    .index = g->first_sample, .row_len = graph_tensor_numel(x) / (size_t)x->shape[0]};
+                    .index = g->first_sample, .row_len = graph_tensor_numel(x) / (size_t)x->shape[0],
+                    .row_stride = g->sample_stride};
 }
 
 static float dropout_probability(const Graph *g, const GraphNode *n) { return g->training ? n->floats[0] : 0.0f; }

@@ -55,7 +55,7 @@ struct Graph {
     char scope[512];
     int loss;
     bool compiled, training;
-    uint32_t step, first_sample;
+    uint32_t step, first_sample, sample_stride;
     int n_random_sites;
 
     float *params, *param_grads;

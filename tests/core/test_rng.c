@@ -37,6 +37,18 @@ START_TEST(rows_are_independent_of_the_split) {
         rng_fill_normal(&one, row, 13);
         for (int i = 0; i < 13; i++) ck_assert_float_eq(row[i], all[r * 13 + i]);
     }
+    /* A rank holding every W-th row draws those rows of the whole batch. */
+    for (uint32_t world = 2; world <= 4; world++)
+        for (uint32_t rank = 0; rank < world; rank++) {
+            RngKey strided = whole;
+            strided.index = whole.index + rank;
+            strided.row_stride = world;
+            float mine[ROWS * 13];
+            size_t rows = (ROWS - rank + world - 1) / world;
+            rng_fill_normal(&strided, mine, rows * 13);
+            for (size_t k = 0; k < rows; k++)
+                for (int i = 0; i < 13; i++) ck_assert_float_eq(mine[k * 13 + i], all[(rank + k * world) * 13 + i]);
+        }
 }
 END_TEST
 

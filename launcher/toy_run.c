@@ -236,7 +236,7 @@ bool toy_stage_train(const ToyRunSpec *spec, const char *dir, const float *data,
         metrics = fopen(path, resuming ? "a" : "w");
         DISCO_CHECK(metrics, "cannot write '%s': %s", path, strerror(errno));
     }
-    ToyTrainRun run = {.comm = comm, .bucket_bytes = spec->bucket_bytes, .zero1 = spec->zero1, .checkpoint_dir = comm ? checkpoints : NULL,
+    TrainRun run = {.comm = comm, .bucket_bytes = spec->bucket_bytes, .zero1 = spec->zero1, .checkpoint_dir = comm ? checkpoints : NULL,
                        .checkpoint_every = spec->checkpoint_every, .keep_checkpoints = spec->keep_checkpoints,
                        .config_yaml = config_yaml};
     ToyTrained t = toy_train(&spec->model, &spec->train, &run, data, spec->points, metrics);

@@ -8,8 +8,8 @@
 #include <stdio.h>
 
 #include "disco/toy_model.h"
-#include "disco/comm.h"
 #include "disco/train.h"
+#include "disco/trainer.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,17 +27,6 @@ typedef struct {
     uint64_t seed;
 } ToyTrainConfig;
 
-/* Where and how a training runs: alone or over the ranks of comm, with or
-   without checkpoints (trainer.h). */
-typedef struct {
-    Comm *comm;                 /* NULL: this process alone */
-    size_t bucket_bytes;
-    bool zero1;                 /* Adam's moments split over the ranks */
-    const char *checkpoint_dir; /* NULL: no checkpoints and no resume */
-    int checkpoint_every, keep_checkpoints;
-    const char *config_yaml;
-} ToyTrainRun;
-
 typedef struct {
     Graph *graph; /* the training graph, holding the last weights */
     ToyNet net;
@@ -54,7 +43,7 @@ typedef struct {
    the samples [r * B / W, (r + 1) * B / W) of each global batch. Writes one
    JSON line per log interval to metrics if not NULL (give it on rank 0
    only). run may be NULL. */
-ToyTrained toy_train(const ToyModelConfig *model, const ToyTrainConfig *train, const ToyTrainRun *run,
+ToyTrained toy_train(const ToyModelConfig *model, const ToyTrainConfig *train, const TrainRun *run,
                      const float *data, int n, FILE *metrics);
 void toy_trained_free(ToyTrained *t);
 

@@ -51,6 +51,18 @@ typedef struct {
     const char *config_yaml;    /* stored in each checkpoint; may be NULL */
 } TrainerConfig;
 
+/* Where and how a model's training runs: alone or over the ranks of comm,
+   with or without checkpoints. The model's own trainer turns it into a
+   TrainerConfig. */
+typedef struct {
+    Comm *comm;                 /* NULL: this process alone */
+    size_t bucket_bytes;
+    bool zero1;                 /* Adam's moments split over the ranks */
+    const char *checkpoint_dir; /* NULL: no checkpoints and no resume */
+    int checkpoint_every, keep_checkpoints;
+    const char *config_yaml;
+} TrainRun;
+
 typedef struct {
     Graph *graph;
     TrainerConfig config;
@@ -62,6 +74,12 @@ typedef struct {
     TrainProgress progress;
     bool resumed; /* the state came from a checkpoint */
 } Trainer;
+
+/* The trainer's configuration for a run (run may be NULL: alone, no checkpoints). */
+TrainerConfig trainer_config(const TrainRun *run, int global_batch, uint64_t seed, double ema_half_life_samples,
+                             double ema_rampup_ratio);
+/* The ranks a run trains on: 1 without a comm. */
+int trainer_world(const TrainRun *run);
 
 /* g must be compiled for local_batch = global_batch / world samples. */
 Trainer *trainer_create(Graph *g, const TrainerConfig *config);

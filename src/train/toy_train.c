@@ -2,7 +2,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "disco/dist.h"
 #include "disco/edm.h"
 #include "disco/error.h"
 #include "disco/progress.h"
@@ -48,17 +47,11 @@ static void feed_step(Graph *g, const ToyNet *net, const ToyModelConfig *mc, con
     }
 }
 
-static Trainer *start_trainer(const ToyTrainConfig *tc, const ToyTrainRun *run, ToyTrained *t,
+static Trainer *start_trainer(const ToyTrainConfig *tc, const TrainRun *run, ToyTrained *t,
                               const ToyModelConfig *mc) {
-    const ToyTrainRun alone = {0};
-    if (!run) run = &alone;
-    TrainerConfig config = {.global_batch = tc->batch, .seed = tc->seed,
-                            .ema_half_life_samples = tc->ema_half_life_samples,
-                            .ema_rampup_ratio = tc->ema_rampup_ratio, .comm = run->comm,
-                            .bucket_bytes = run->bucket_bytes, .zero1 = run->zero1, .checkpoint_dir = run->checkpoint_dir,
-                            .checkpoint_every = run->checkpoint_every, .keep_checkpoints = run->keep_checkpoints,
-                            .config_yaml = run->config_yaml};
-    int world = run->comm ? dist_world() : 1;
+    TrainerConfig config =
+        trainer_config(run, tc->batch, tc->seed, tc->ema_half_life_samples, tc->ema_rampup_ratio);
+    int world = trainer_world(run);
     DISCO_CHECK(tc->batch % world == 0, "toy training: batch %d is not divisible by %d ranks", tc->batch, world);
     t->graph = graph_create(backend_cpu(), tc->seed);
     t->net = toy_build_training(t->graph, mc, tc->batch / world, tc->gumbel_tau, tc->gumbel_hard);
@@ -66,7 +59,7 @@ static Trainer *start_trainer(const ToyTrainConfig *tc, const ToyTrainRun *run, 
     return trainer_create(t->graph, &config);
 }
 
-ToyTrained toy_train(const ToyModelConfig *mc, const ToyTrainConfig *tc, const ToyTrainRun *run, const float *data,
+ToyTrained toy_train(const ToyModelConfig *mc, const ToyTrainConfig *tc, const TrainRun *run, const float *data,
                      int n, FILE *metrics) {
     DISCO_CHECK(n > 0 && tc->batch > 0 && tc->steps > 0, "toy training needs data, a batch and steps");
     ToyTrained t = {0};

@@ -63,6 +63,19 @@ static void resume(Trainer *t) {
              t->progress.images_seen);
 }
 
+TrainerConfig trainer_config(const TrainRun *run, int global_batch, uint64_t seed, double ema_half_life_samples,
+                             double ema_rampup_ratio) {
+    const TrainRun alone = {0};
+    if (!run) run = &alone;
+    return (TrainerConfig){.global_batch = global_batch, .seed = seed, .ema_half_life_samples = ema_half_life_samples,
+                           .ema_rampup_ratio = ema_rampup_ratio, .comm = run->comm, .bucket_bytes = run->bucket_bytes,
+                           .zero1 = run->zero1, .checkpoint_dir = run->checkpoint_dir,
+                           .checkpoint_every = run->checkpoint_every, .keep_checkpoints = run->keep_checkpoints,
+                           .config_yaml = run->config_yaml};
+}
+
+int trainer_world(const TrainRun *run) { return run && run->comm ? dist_world() : 1; }
+
 Trainer *trainer_create(Graph *g, const TrainerConfig *config) {
     Trainer *t = disco_calloc(1, sizeof *t, "trainer");
     t->graph = g;

@@ -194,7 +194,7 @@ static void make_toy_data(void) {
 }
 
 /* Trains and returns the parameters followed by the EMA (malloc'd). */
-static float *train_toy(const ToyTrainRun *run, int steps, size_t *n, ToyTrained *out) {
+static float *train_toy(const TrainRun *run, int steps, size_t *n, ToyTrained *out) {
     ToyTrainConfig tc = toy_config(steps);
     ToyTrained t = toy_train(&toy_model, &tc, run, toy_data, 64, NULL);
     float *params = graph_params(t.graph, n), *copy = malloc(2 * *n * sizeof *copy);
@@ -207,7 +207,7 @@ static float *train_toy(const ToyTrainRun *run, int steps, size_t *n, ToyTrained
 
 START_TEST(toy_model_matches_one_process) {
     size_t n;
-    float *ranks = train_toy(&(ToyTrainRun){.comm = comm, .bucket_bytes = 1024}, K, &n, NULL);
+    float *ranks = train_toy(&(TrainRun){.comm = comm, .bucket_bytes = 1024}, K, &n, NULL);
     float *one = train_toy(NULL, K, &n, NULL);
     double d = max_difference(ranks, one, n), tolerance = K * LR * 1e-3;
     if (dist_rank() == 0) printf("toy: %d ranks vs 1 process after %d steps: max |diff| %.3g\n", dist_world(), K, d);
@@ -234,7 +234,7 @@ START_TEST(zero1_matches_one_process_and_resumes) {
     char dir[1100];
     fresh_dir(dir, sizeof dir, "zero1");
     size_t n;
-    ToyTrainRun run = {.comm = comm, .zero1 = true};
+    TrainRun run = {.comm = comm, .zero1 = true};
     float *straight = train_toy(&run, 2 * K, &n, NULL);
     float *one = train_toy(NULL, 2 * K, &n, NULL);
     double d = max_difference(straight, one, n), tolerance = 2 * K * LR * 1e-3;
@@ -254,8 +254,8 @@ START_TEST(resume_is_bit_exact) {
     char dir[1100];
     fresh_dir(dir, sizeof dir, "resume");
     size_t n;
-    float *straight = train_toy(&(ToyTrainRun){.comm = comm}, 2 * K, &n, NULL);
-    ToyTrainRun run = {.comm = comm, .checkpoint_dir = dir, .checkpoint_every = 0, .keep_checkpoints = 2};
+    float *straight = train_toy(&(TrainRun){.comm = comm}, 2 * K, &n, NULL);
+    TrainRun run = {.comm = comm, .checkpoint_dir = dir, .checkpoint_every = 0, .keep_checkpoints = 2};
     free(train_toy(&run, K, &n, NULL));
     ToyTrained state;
     float *resumed = train_toy(&run, 2 * K, &n, &state);
@@ -269,7 +269,7 @@ START_TEST(resume_is_bit_exact) {
         snprintf(command, sizeof command, "rm -rf '%s' && mkdir -p '%s' && cp '%s/checkpoint-%012d.h5' '%s/'", one_dir,
                  one_dir, dir, K, one_dir);
         ck_assert_int_eq(system(command), 0);
-        float *one = train_toy(&(ToyTrainRun){.checkpoint_dir = one_dir}, 2 * K, &n, &state);
+        float *one = train_toy(&(TrainRun){.checkpoint_dir = one_dir}, 2 * K, &n, &state);
         ck_assert_uint_eq(state.step, 2 * K);
         double d = max_difference(straight, one, n), tolerance = 2 * K * LR * 1e-3;
         printf("toy: resumed on 1 process from %d ranks' checkpoint: max |diff| %.3g\n", dist_world(), d);
@@ -299,7 +299,7 @@ START_TEST(signal_on_one_rank_stops_all_at_one_step) {
     pthread_t thread;
     bool signaller = dist_rank() == dist_world() - 1;
     if (signaller) pthread_create(&thread, NULL, signal_later, NULL);
-    ToyTrainRun run = {.comm = comm, .checkpoint_dir = dir, .checkpoint_every = 0, .keep_checkpoints = 1};
+    TrainRun run = {.comm = comm, .checkpoint_dir = dir, .checkpoint_every = 0, .keep_checkpoints = 1};
     ToyTrained state;
     size_t n;
     free(train_toy(&run, LONG, &n, &state));
@@ -317,7 +317,7 @@ START_TEST(signal_on_one_rank_stops_all_at_one_step) {
     preempt_clear();
     float *resumed = train_toy(&run, LONG, &n, &state);
     ck_assert(!state.preempted);
-    float *straight = train_toy(&(ToyTrainRun){.comm = comm}, LONG, &n, NULL);
+    float *straight = train_toy(&(TrainRun){.comm = comm}, LONG, &n, NULL);
     ck_assert_int_eq(memcmp(straight, resumed, 2 * n * sizeof(float)), 0);
     free(straight);
     free(resumed);

@@ -68,6 +68,11 @@ int graph_new_tensor(Graph *g, const char *name, TensorRole role, DType dtype, i
     DISCO_CHECK(!g->compiled, "cannot add '%s' to a graph that is already compiled", name);
     DISCO_CHECK(ndim >= 1 && ndim <= TENSOR_MAX_DIMS, "tensor '%s' has rank %d, outside 1..%d", name, ndim,
                 TENSOR_MAX_DIMS);
+    /* Copied first: callers pass another tensor's shape, which the realloc
+       below may move. */
+    int dims[TENSOR_MAX_DIMS];
+    memcpy(dims, shape, (size_t)ndim * sizeof *dims);
+    shape = dims;
     if (g->n_tensors == g->cap_tensors) {
         g->cap_tensors = g->cap_tensors ? 2 * g->cap_tensors : 64;
         g->tensors = realloc(g->tensors, (size_t)g->cap_tensors * sizeof(GraphTensor));

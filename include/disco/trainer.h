@@ -73,6 +73,7 @@ typedef struct {
     GradReducer *reducer; /* NULL for a world of one, and with ZeRO-1 */
     TrainProgress progress;
     bool resumed; /* the state came from a checkpoint */
+    uint64_t saved_step; /* step of the newest checkpoint written or loaded; UINT64_MAX before any */
 } Trainer;
 
 /* The trainer's configuration for a run (run may be NULL: alone, no checkpoints). */
@@ -98,6 +99,10 @@ bool trainer_preempted(const Trainer *t);
 /* Collective: rank 0 writes a checkpoint of the current state, the others
    wait for it. */
 void trainer_save(Trainer *t);
+/* Collective: at the end of a training, saves the current state unless it
+   is already the newest checkpoint (or there is no checkpoint directory),
+   so a rerun finds the training complete. */
+void trainer_save_final(Trainer *t);
 /* The mean over the global batch of a per-sample quantity whose sum over
    this rank's samples is local_sum (collective). */
 double trainer_global_mean(const Trainer *t, double local_sum);

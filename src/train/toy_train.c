@@ -118,9 +118,7 @@ ToyTrained toy_train(const ToyModelConfig *mc, const ToyTrainConfig *tc, const T
     }
     t.seconds = time_now() - start;
     t.step = tr->progress.step;
-    /* The finished state too, so a rerun finds the training complete. */
-    bool saved = t.preempted || (tr->config.checkpoint_every > 0 && t.step % (uint64_t)tr->config.checkpoint_every == 0);
-    if (tr->config.checkpoint_dir && !saved) trainer_save(tr);
+    trainer_save_final(tr);
     int tail_steps = (int)t.step - tail_from;
     t.final_loss = tail_steps > 0 ? trainer_global_mean(tr, tail_loss) / tail_steps : NAN;
     if (report) {

@@ -59,6 +59,7 @@ static void resume(Trainer *t) {
                  t->progress.world_size, t->world);
     t->progress.world_size = t->world;
     t->resumed = true;
+    t->saved_step = t->progress.step;
     LOG_INFO("resumed from '%s' at step %" PRIu64 " (%" PRIu64 " images seen)", path, t->progress.step,
              t->progress.images_seen);
 }
@@ -96,6 +97,7 @@ Trainer *trainer_create(Graph *g, const TrainerConfig *config) {
         t->adam = adam_create(n);
     t->ema = ema_create(params, n, config->ema_half_life_samples, config->ema_rampup_ratio);
     t->progress = (TrainProgress){.seed = config->seed, .world_size = t->world};
+    t->saved_step = UINT64_MAX;
     if (config->checkpoint_dir) resume(t);
     if (config->comm && t->world > 1 && !t->zero1) {
         t->reducer = grad_reducer_create(config->comm, graph_param_grads(g), n, config->bucket_bytes);
@@ -160,7 +162,12 @@ void trainer_save(Trainer *t) {
     }
     free(full_m);
     free(full_v);
+    t->saved_step = t->progress.step;
     if (t->config.comm) dist_barrier();
+}
+
+void trainer_save_final(Trainer *t) {
+    if (t->config.checkpoint_dir && t->saved_step != t->progress.step) trainer_save(t);
 }
 
 double trainer_global_mean(const Trainer *t, double local_sum) {

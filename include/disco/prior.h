@@ -38,8 +38,21 @@ typedef struct {
     int32_t *staging; /* host [2, B, m]: tokens then targets, uploaded by prior_feed */
 } Prior;
 
+/* The paper's prior (DisCo-Diff App. D.1: a 12-layer decoder, 8 heads,
+   width 512) over m = 10 latents of k = 100 values, conditioned on the 1000
+   ImageNet classes, at 64x64 and 128x128 alike. */
+PriorConfig prior_imagenet(void);
+/* The same over the group-hierarchical variant's m = 30 latents. */
+PriorConfig prior_imagenet64_hierarchical(void);
+/* A small prior for Fashion-MNIST's 10 classes, matching vit_encoder_fmnist(). */
+PriorConfig prior_fmnist(void);
+
 /* Builds and compiles a prior graph for a fixed batch on backend be. */
 Prior prior_create(Backend *be, const PriorConfig *config, int batch, uint64_t seed);
+/* The graph alone, not compiled and without the staging buffer: for
+   inspecting a configuration (names, parameter counts) without allocating it.
+   prior_destroy frees it. */
+Prior prior_build(Backend *be, const PriorConfig *config, int batch, uint64_t seed);
 void prior_destroy(Prior *p);
 
 /* Fills tokens and targets from latents [count, m] and labels [count]

@@ -14,6 +14,7 @@
 #include "disco/dataset.h"
 #include "disco/dist.h"
 #include "disco/error.h"
+#include "disco/files.h"
 #include "disco/log.h"
 #include "disco/shards.h"
 
@@ -50,8 +51,7 @@ static void prepare_directory(const ImportOptions *o) {
                     o->out_dir, INDEX_NAME);
     }
     if (o->force) remove_earlier_import(o->out_dir);
-    if (mkdir(o->out_dir, 0777) != 0)
-        DISCO_CHECK(errno == EEXIST, "import: cannot create the directory '%s': %s", o->out_dir, strerror(errno));
+    make_directories(o->out_dir);
 }
 
 /* A shard left by an interrupted run of this same import is kept; one that

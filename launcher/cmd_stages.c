@@ -1,8 +1,10 @@
 /* disco train / encode / prior / sample: the stages of the pipeline, each on
-   its own, reading and writing one run directory. Today they run the 2D toy
-   config (configs/toy2d.yaml); set model.latents=0 for the baseline. train
-   runs on any number of ranks, checkpoints, resumes, and exits with
-   PREEMPT_EXIT_REQUEUE after a SIGUSR1 or SIGTERM. */
+   its own, reading and writing one run directory. The 2D toy config
+   (configs/toy2d.yaml, the default; model.latents=0 for the baseline) runs
+   every stage; an image config (kind: image, e.g. configs/fmnist.yaml;
+   model.latents=false for the baseline) runs train. train runs on any
+   number of ranks, checkpoints, resumes, and exits with PREEMPT_EXIT_REQUEUE
+   after a SIGUSR1 or SIGTERM. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -11,9 +13,34 @@
 #include "disco/dist.h"
 #include "disco/error.h"
 #include "disco/preempt.h"
+#include "image_run.h"
 #include "toy_config.h"
 
 typedef enum { STAGE_TRAIN, STAGE_ENCODE, STAGE_PRIOR, STAGE_SAMPLE } Stage;
+
+static int train_image(int argc, char **argv) {
+    const char *dir = "runs/fmnist";
+    int exit_code = 0;
+    Config *c = image_config_from_args(argc, argv, "train", &dir, &exit_code);
+    if (!c) return exit_code;
+    ImageRunSpec spec = image_spec(c);
+    char path[1024];
+    run_path(path, sizeof path, dir, "config.yaml");
+    char *yaml = read_text_file(path);
+    Comm *comm = comm_create_host();
+    ImageStageResult r = image_stage_train(&spec, dir, yaml, comm);
+    comm_destroy(comm);
+    free(yaml);
+    config_free(c);
+    if (!r.finished) {
+        if (dist_rank() == 0) printf("train: stopped by a signal after a checkpoint; rerun to resume\n");
+        return PREEMPT_EXIT_REQUEUE;
+    }
+    if (dist_rank() == 0)
+        printf("train: %llu steps in %.1f s, final loss %.4f; wrote %s/checkpoints/stage1.h5\n",
+               (unsigned long long)r.steps, r.seconds, r.final_loss, dir);
+    return 0;
+}
 
 static int run_stage(int argc, char **argv, const char *command, Stage stage) {
     const char *dir = "runs/toy2d";
@@ -23,6 +50,12 @@ static int run_stage(int argc, char **argv, const char *command, Stage stage) {
     dist_init(&argc, &argv);
     DISCO_CHECK(stage == STAGE_TRAIN || dist_world() == 1, "disco %s runs on one process; only train takes ranks",
                 command);
+    if (run_config_is_image(argc, argv)) {
+        DISCO_CHECK(stage == STAGE_TRAIN, "disco %s runs the toy config only so far; image configs run train", command);
+        exit_code = train_image(argc, argv);
+        dist_finalize();
+        return exit_code;
+    }
     Config *c = toy_config_from_args(argc, argv, command, &dir, &exit_code);
     if (!c) {
         dist_finalize();
@@ -35,7 +68,7 @@ static int run_stage(int argc, char **argv, const char *command, Stage stage) {
     switch (stage) {
     case STAGE_TRAIN: {
         snprintf(path, sizeof path, "%s/config.yaml", dir);
-        char *yaml = toy_read_text(path);
+        char *yaml = read_text_file(path);
         Comm *comm = comm_create_host();
         bool finished = toy_stage_train(&spec, dir, data, yaml, comm, &r);
         comm_destroy(comm);

@@ -57,7 +57,7 @@ int command_toy(int argc, char **argv) {
     if (!c) return exit_code;
     char path[1024];
     snprintf(path, sizeof path, "%s/config.yaml", dir);
-    char *yaml = toy_read_text(path);
+    char *yaml = read_text_file(path);
 
     ToyRunSpec specs[2] = {toy_spec(c, true), toy_spec(c, false)};
     int n = specs[0].points;

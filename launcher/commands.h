@@ -17,5 +17,6 @@ int command_encode(int argc, char **argv);
 int command_prior(int argc, char **argv);
 int command_sample(int argc, char **argv);
 int command_data(int argc, char **argv);
+int command_weights(int argc, char **argv);
 
 #endif

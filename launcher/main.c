@@ -22,10 +22,16 @@ static const Command commands[] = {
      "  --threads T   OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
      "  --out FILE    also write the results as JSON\n",
      command_classify},
-    {"train", "stage 1: train the denoiser and the encoder end to end (toy config today)",
-     "Usage: disco train [--config FILE] [--run DIR] [--set key=value]... [--fields]\n\n"
+    {"train", "stage 1: train the denoiser and the encoder end to end",
+     "Usage: disco train [--config FILE] [--run DIR] [--set key=value]... [--fields]\n"
+     "       mpirun -np N disco train ...\n\n"
      "Trains stage 1 and writes DIR/checkpoints/stage1.h5 (weights and EMA), DIR/metrics.jsonl and\n"
-     "DIR/config.yaml (default DIR runs/toy2d). --set model.latents=0 trains the baseline.\n",
+     "DIR/config.yaml, checkpointing every train.checkpoint_every steps and resuming from the newest.\n"
+     "The config's `kind` picks the experiment:\n"
+     "  toy2d (the default; DIR runs/toy2d)   the 2D toy; --set model.latents=0 trains the baseline\n"
+     "  image (configs/fmnist.yaml; DIR runs/fmnist)   images from data.path (disco data import);\n"
+     "        --set model.latents=false trains EDM's baseline; writes DIR/loss_by_sigma.json too\n"
+     "A SIGUSR1 or SIGTERM saves a checkpoint and exits with status 75 (requeue).\n",
      command_train},
     {"encode", "encode the training set into latents with the trained encoder",
      "Usage: disco encode [--config FILE] [--run DIR] [--set key=value]...\n\n"
@@ -76,6 +82,20 @@ static const Command commands[] = {
      "verify checks each data set's (or shard's) layout, labels and checksums and prints N, shape,\n"
      "classes and 'ok'; it exits with status 1 and the error at the first bad file.\n",
      command_data},
+    {"weights", "convert pretrained weights: EDM's ImageNet-64 U-Net into a checkpoint",
+     "Usage: disco weights import-edm DUMP.h5 --model NAME --out FILE.h5 [options]\n\n"
+     "Reads EDM's network weights as scripts/edm_export.py dumps them (one float32 dataset per\n"
+     "state_dict name, PyTorch layout), checks every name and shape against our U-Net, changes\n"
+     "the layouts (conv weights, the fused qkv rows) and writes a checkpoint with the weights as\n"
+     "both parameters and EMA. docs/weights.md has the whole procedure.\n\n"
+     "  --model NAME    the U-Net preset: imagenet64, imagenet128, fmnist or tiny\n"
+     "  --latents       build DisCo-Diff's model (encoder, latent transformer, cross-attention),\n"
+     "                  whose new parts keep their initialisation (cross-attention starts as\n"
+     "                  the identity); default: the baseline U-Net alone\n"
+     "  --channels C    image channels of the fmnist preset (default 1)\n"
+     "  --seed S        initialisation of the parameters EDM does not have (default 1)\n"
+     "  --check-only    check names and shapes without allocating the network; write nothing\n",
+     command_weights},
 };
 static const int n_commands = sizeof commands / sizeof commands[0];
 

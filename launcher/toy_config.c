@@ -1,14 +1,12 @@
 #include "toy_config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "disco/dist.h"
 #include "disco/error.h"
 
 static const ConfigField toy_schema[] = {
+    {"kind", CONFIG_STRING, "toy2d", "the experiment: toy2d here; image configs have their own fields"},
     {"data.points", CONFIG_INT, "8000", "training points, a multiple of 8 (equal per mode)"},
     {"data.std", CONFIG_FLOAT, "0.2", "per-coordinate standard deviation of each mode"},
     {"data.seed", CONFIG_INT, "0", "seed of the training points (the reference uses seed + 1, the floor seed + 2)"},
@@ -52,50 +50,13 @@ static const ConfigField toy_schema[] = {
 };
 #define TOY_FIELDS ((int)(sizeof toy_schema / sizeof toy_schema[0]))
 
-/* mkdir -p: every missing directory along the path. */
-static void make_directories(const char *path) {
-    char partial[1024];
-    size_t n = strlen(path);
-    DISCO_CHECK(n < sizeof partial, "path too long: '%s'", path);
-    for (size_t i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != '\0') continue;
-        memcpy(partial, path, i);
-        partial[i] = '\0';
-        DISCO_CHECK(mkdir(partial, 0755) == 0 || errno == EEXIST, "cannot create '%s': %s", partial,
-                    strerror(errno));
-    }
-}
-
 Config *toy_config_from_args(int argc, char **argv, const char *command, const char **run_dir, int *exit_code) {
-    const char *config_path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-            config_path = argv[++i];
-        } else if (strcmp(argv[i], "--run") == 0 && i + 1 < argc) {
-            *run_dir = argv[++i];
-        } else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
-            i++; /* applied once the file is loaded */
-        } else if (strcmp(argv[i], "--fields") == 0) {
-            config_print_schema(stdout, toy_schema, TOY_FIELDS);
-            *exit_code = 0;
-            return NULL;
-        } else {
-            fprintf(stderr, "disco %s: unknown option '%s' (see disco %s --help)\n", command, argv[i], command);
-            *exit_code = 2;
-            return NULL;
-        }
+    Config *c = run_config_from_args(argc, argv, command, toy_schema, TOY_FIELDS, run_dir, exit_code);
+    if (c) {
+        const char *kind = config_string(c, "kind");
+        DISCO_CHECK(strcmp(kind, "toy2d") == 0, "disco %s: this is a kind '%s' config; only 'toy2d' and 'image' exist",
+                    command, kind);
     }
-    Config *c = config_load(config_path, toy_schema, TOY_FIELDS);
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--set") == 0) config_set(c, argv[++i]);
-    /* Under mpirun every rank parses the same arguments; one writes. */
-    if (dist_rank() == 0) {
-        make_directories(*run_dir);
-        char path[1024];
-        snprintf(path, sizeof path, "%s/config.yaml", *run_dir);
-        config_write(c, path);
-    }
-    dist_barrier();
     return c;
 }
 
@@ -147,17 +108,4 @@ float *toy_points(const Config *c, int offset) {
     RngKey key = {.seed = (uint64_t)config_int(c, "data.seed") + (uint64_t)offset, .stream = RNG_STREAM_DATA_ORDER};
     toy_sample(&spec.mixture, &key, n, 1, p, NULL);
     return p;
-}
-
-char *toy_read_text(const char *path) {
-    FILE *f = fopen(path, "rb");
-    DISCO_CHECK(f, "cannot read '%s': %s", path, strerror(errno));
-    DISCO_CHECK(fseek(f, 0, SEEK_END) == 0, "cannot read '%s'", path);
-    long size = ftell(f);
-    rewind(f);
-    char *text = disco_malloc((size_t)size + 1, path);
-    DISCO_CHECK(fread(text, 1, (size_t)size, f) == (size_t)size, "cannot read '%s'", path);
-    text[size] = '\0';
-    fclose(f);
-    return text;
 }

@@ -6,12 +6,10 @@
 #include <stdbool.h>
 
 #include "disco/config.h"
+#include "run_config.h"
 #include "toy_run.h"
 
-/* Parses --config FILE, --run DIR and --set key=value (any number), loads the
-   configuration, creates DIR and writes DIR/config.yaml. Returns NULL with
-   *exit_code 2 (after a message) for an unknown option, and NULL with
-   *exit_code 0 after printing the schema for --fields. */
+/* run_config_from_args (run_config.h) with the toy schema. */
 Config *toy_config_from_args(int argc, char **argv, const char *command, const char **run_dir, int *exit_code);
 /* The settings of one model: DisCo-Diff with model.latents, or the baseline
    (no latents) when `baseline`. */
@@ -19,7 +17,5 @@ ToyRunSpec toy_spec(const Config *c, bool baseline);
 /* The training points ([data.points, 2], 1000 per mode at the default)
    drawn with data.seed plus `offset` (0 training, 1 reference, 2 floor). */
 float *toy_points(const Config *c, int offset);
-/* A whole text file, NUL-terminated and malloc'd. */
-char *toy_read_text(const char *path);
 
 #endif

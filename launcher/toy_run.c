@@ -14,15 +14,11 @@
 #include "disco/prior.h"
 #include "disco/sharding.h"
 #include "disco/timer.h"
+#include "run_config.h"
 #include "toy_run.h"
 
 
 #define CHUNK 1000
-
-static void path_in(char *out, size_t size, const char *dir, const char *name) {
-    int written = snprintf(out, size, "%s/%s", dir, name);
-    DISCO_CHECK(written > 0 && (size_t)written < size, "path too long: '%s/%s'", dir, name);
-}
 
 static PriorConfig prior_config(const ToyModelConfig *model) {
     return (PriorConfig){.m = model->latents, .k = model->codebook, .classes = 0, .width = 32, .depth = 2,
@@ -57,7 +53,7 @@ static void denoise(void *ctx, const float *x, double sigma, float *out, int n, 
    encoded with, as in EDM. */
 static Graph *stage1_graph(const char *dir, const ToyModelConfig *model, ToyNet *net, bool encoder) {
     char path[1024];
-    path_in(path, sizeof path, dir, "checkpoints/stage1.h5");
+    run_path(path, sizeof path, dir, "checkpoints/stage1.h5");
     Graph *g = graph_create(backend_cpu(), 0);
     *net = encoder ? toy_build_encoder(g, model, CHUNK, 0.01f) : toy_build_denoiser(g, model, CHUNK);
     graph_compile(g);
@@ -98,7 +94,7 @@ void toy_stage_encode(const ToyRunSpec *spec, const char *dir, const float *data
     }
     free(counts);
     char path[1024];
-    path_in(path, sizeof path, dir, "latents.h5");
+    run_path(path, sizeof path, dir, "latents.h5");
     NamedArray a = {"latents", DTYPE_I32, 2, {n, m}, z};
     arrays_save(path, &a, 1);
     free(z);
@@ -108,7 +104,7 @@ void toy_stage_prior(const ToyRunSpec *spec, const char *dir) {
     const ToyModelConfig *model = &spec->model;
     if (model->latents == 0) return;
     char path[1024];
-    path_in(path, sizeof path, dir, "latents.h5");
+    run_path(path, sizeof path, dir, "latents.h5");
     int shape[2];
     int32_t *z = arrays_load(path, "latents", DTYPE_I32, 2, shape);
     DISCO_CHECK(shape[1] == model->latents, "'%s' holds %d latents per point, the config says %d", path, shape[1],
@@ -118,7 +114,7 @@ void toy_stage_prior(const ToyRunSpec *spec, const char *dir) {
     PriorTrainConfig ptc = {.steps = spec->prior_steps, .lr = (float)spec->prior_lr,
                             .rampup_steps = spec->prior_steps / 15, .seed = spec->train.seed + 1};
     prior_train(&prior, z, NULL, shape[0], &ptc);
-    path_in(path, sizeof path, dir, "checkpoints/prior.h5");
+    run_path(path, sizeof path, dir, "checkpoints/prior.h5");
     checkpoint_save(path, prior.g, NULL, &(CheckpointInfo){.step = (uint64_t)ptc.steps});
     prior_destroy(&prior);
     free(z);
@@ -160,7 +156,7 @@ static void stratify(Prior *prior, int k, int n, uint64_t seed, int32_t *out) {
 static int32_t *sample_prior(const ToyRunSpec *spec, const char *dir) {
     const ToyModelConfig *model = &spec->model;
     char path[1024];
-    path_in(path, sizeof path, dir, "checkpoints/prior.h5");
+    run_path(path, sizeof path, dir, "checkpoints/prior.h5");
     PriorConfig pc = prior_config(model);
     Prior prior = prior_create(backend_cpu(), &pc, 256, 0);
     checkpoint_load(path, prior.g, NULL, 0);
@@ -223,29 +219,19 @@ static double summarise_curvature(const float *by_step, const SamplerConfig *sc)
 
 bool toy_stage_train(const ToyRunSpec *spec, const char *dir, const float *data, const char *config_yaml, Comm *comm,
                      ToyRunResult *r) {
-    char checkpoints[1024], path[1024];
-    path_in(checkpoints, sizeof checkpoints, dir, "checkpoints");
+    RunFiles files = run_files_open(dir, comm);
     bool writer = !comm || dist_rank() == 0;
-    FILE *metrics = NULL;
-    if (writer) {
-        DISCO_CHECK(mkdir(checkpoints, 0755) == 0 || errno == EEXIST, "cannot create '%s': %s", checkpoints,
-                    strerror(errno));
-        /* A resumed run continues its metrics; a fresh one starts them. */
-        bool resuming = comm && checkpoint_find_latest(checkpoints, path, sizeof path);
-        path_in(path, sizeof path, dir, "metrics.jsonl");
-        metrics = fopen(path, resuming ? "a" : "w");
-        DISCO_CHECK(metrics, "cannot write '%s': %s", path, strerror(errno));
-    }
-    TrainRun run = {.comm = comm, .bucket_bytes = spec->bucket_bytes, .zero1 = spec->zero1, .checkpoint_dir = comm ? checkpoints : NULL,
-                       .checkpoint_every = spec->checkpoint_every, .keep_checkpoints = spec->keep_checkpoints,
-                       .config_yaml = config_yaml};
-    ToyTrained t = toy_train(&spec->model, &spec->train, &run, data, spec->points, metrics);
-    if (metrics) fclose(metrics);
+    TrainRun run = {.comm = comm, .bucket_bytes = spec->bucket_bytes, .zero1 = spec->zero1,
+                    .checkpoint_dir = comm ? files.checkpoints : NULL, .checkpoint_every = spec->checkpoint_every, .keep_checkpoints = spec->keep_checkpoints,
+                    .config_yaml = config_yaml};
+    ToyTrained t = toy_train(&spec->model, &spec->train, &run, data, spec->points, files.metrics);
+    run_files_close(&files);
     r->train_loss = t.final_loss, r->train_seconds = t.seconds;
     if (writer && !t.preempted) {
         CheckpointInfo info = {.step = t.step, .images_seen = t.step * (uint64_t)spec->train.batch,
                                .config_yaml = config_yaml};
-        path_in(path, sizeof path, dir, "checkpoints/stage1.h5");
+        char path[1024];
+        run_path(path, sizeof path, dir, "checkpoints/stage1.h5");
         checkpoint_save(path, t.graph, t.ema->weights, &info);
     }
     bool finished = !t.preempted;
@@ -284,7 +270,7 @@ void toy_stage_sample(const ToyRunSpec *spec, const char *dir, ToyRunResult *r) 
     graph_destroy(d.g);
 
     char path[1024];
-    path_in(path, sizeof path, dir, "samples.h5");
+    run_path(path, sizeof path, dir, "samples.h5");
     NamedArray arrays[3] = {{"points", DTYPE_F32, 2, {spec->samples, 2}, r->samples},
                             {"curvature_by_step", DTYPE_F32, 1, {steps}, r->curvature_by_step},
                             {"latents", DTYPE_I32, 2, {spec->samples, m > 0 ? m : 1}, r->sample_latents}};

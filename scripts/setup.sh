@@ -16,6 +16,7 @@ packages=(
   libzip-dev                           # downsampled-ImageNet .npz imports
   libcjson-dev                         # dataset.json labels of PNG folders
   dataset-fashion-mnist                # the embedded default dataset
+  python3-torch python3-h5py python3-numpy  # EDM weight export and the PyTorch twin's tests
 )
 
 missing=()

@@ -34,6 +34,14 @@ void checkpoint_save(const char *path, Graph *g, const float *ema, const Checkpo
    Returns the step; use_ema loads the EMA weights into g's parameters
    instead. */
 uint64_t checkpoint_load(const char *path, Graph *g, float *ema, int use_ema);
+/* The other way round: every parameter the file holds, by name, into g,
+   which may have more (a DisCo-Diff model started from a baseline's U-Net:
+   its encoder and cross-attention keep their initialisation). A tensor of
+   the file that g lacks, or holds in another shape, is fatal, naming them
+   all, before anything is loaded; checksums are checked as by
+   checkpoint_load. use_ema loads the file's EMA weights (as EDM's --transfer
+   does). Returns how many parameters were loaded. */
+int checkpoint_load_subset(const char *path, Graph *g, bool use_ema);
 
 /* ---- the whole training state, for exact resume ---- */
 

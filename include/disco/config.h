@@ -27,6 +27,10 @@ typedef struct Config Config;
 /* Defaults from the schema, then the file's values (path may be NULL). A key
    the schema does not know, or a value of the wrong type, is fatal. */
 Config *config_load(const char *path, const ConfigField *schema, int n_fields);
+/* The value of a top-level scalar field in the YAML file at path, before
+   any schema is chosen (malloc'd; NULL when the file does not set it): how a
+   command tells which kind of experiment a file describes. */
+char *config_peek_top_level(const char *path, const char *key);
 /* "key=value" from the command line, validated like a file value. */
 void config_set(Config *c, const char *assignment);
 long config_int(const Config *c, const char *key);

@@ -76,6 +76,16 @@ int graph_softmax_xent(Graph *g, int logits, int targets);
 int graph_gumbel_softmax(Graph *g, int logits, float tau, bool hard);
 int graph_weighted_mse(Graph *g, int pred, int target, int weight);
 
+/* Forward only (ops.h): graph_backward through one of these is fatal, and
+   a backend without the op refuses it here. */
+/* weight [out, kh, kw, in]; padding as PyTorch's padding=(pad_h, pad_w). */
+int graph_conv_general(Graph *g, int x, int weight, int bias, int stride, int pad_h, int pad_w);
+int graph_max_pool(Graph *g, int x, int kernel, int stride, int pad);
+/* Averages over the window's pixels inside the image (count_include_pad=False). */
+int graph_avg_pool(Graph *g, int x, int kernel, int stride, int pad);
+int graph_resize_bilinear(Graph *g, int x, int out_height, int out_width);
+int graph_relu(Graph *g, int x);
+
 /* The tensor backward starts from; every element is seeded with the value
    given to graph_backward (1/rows makes a per-row loss a mean). */
 void graph_set_loss(Graph *g, int loss);

@@ -39,6 +39,10 @@ ImageModelConfig image_model_tiny(bool latents);
 /* Fashion-MNIST at 32x32 with `channels` channels. */
 ImageModelConfig image_model_fmnist(int channels, bool latents);
 
+/* By name: tiny, fmnist (1 or 3 channels), imagenet64,
+   imagenet64-hierarchical (30 latents in 3 groups) or imagenet128. */
+ImageModelConfig image_model_preset(const char *name, int channels, bool latents);
+
 typedef struct {
     int batch;
     int x_in;    /* f32 [B, H, W, C]: c_in (y + n) */

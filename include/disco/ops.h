@@ -49,6 +49,27 @@ typedef struct {
     bool causal; /* query i sees keys 0..i (q_len == kv_len) */
 } AttentionShape;
 
+/* A convolution of any kernel, stride and zero padding (forward only). */
+typedef struct {
+    int batch, height, width, in_channels; /* the input [B, H, W, in] */
+    int out_channels;
+    int kernel_h, kernel_w;
+    int stride;       /* the same along both axes */
+    int pad_h, pad_w; /* zeros above and below, left and right, as PyTorch's padding=(pad_h, pad_w) */
+} ConvGeneralShape;
+
+/* Max or average pooling over square windows (forward only). */
+typedef struct {
+    int batch, height, width, channels; /* the input [B, H, W, C] */
+    int kernel, stride;
+    int pad; /* at most kernel / 2, so every window holds a pixel of the image */
+} PoolShape;
+
+/* Output length of a window op along one axis: PyTorch's rule, rounding down. */
+static inline int window_output_size(int in, int kernel, int stride, int pad) {
+    return (in + 2 * pad - kernel) / stride + 1;
+}
+
 typedef struct {
     /* ---- memory ---- */
     void *(*alloc)(Backend *be, size_t bytes, const char *what);
@@ -176,6 +197,36 @@ typedef struct {
                                  const float *weight, int rows, int dim);
     void (*weighted_mse_backward)(Backend *be, float *dpred, float *dtarget, const float *dloss, const float *pred,
                                   const float *target, const float *weight, int rows, int dim);
+
+    /* ==== Forward only: ops of the FID Inception network (docs/fid_inception.md),
+       which is never trained, so they have no backward; no CUDA kernel yet
+       either (a table without them leaves them NULL, and the graph refuses
+       to build such a node). ==== */
+
+    /* ---- conv2d of any kh x kw kernel, stride and zero padding, NHWC,
+       weights [out, kh, kw, in]; y is [B, OH, OW, out] with OH =
+       window_output_size(H, kh, stride, pad_h) and OW likewise.
+       Scratch: conv_general_workspace(shape) bytes. ---- */
+    size_t (*conv_general_workspace)(Backend *be, const ConvGeneralShape *s);
+    void (*conv_general_forward)(Backend *be, float *y, const float *x, const float *w, const float *b,
+                                 const ConvGeneralShape *s, void *workspace);
+
+    /* ---- pooling to [B, OH, OW, C] (window_output_size per axis). Padding
+       never counts: max takes the largest pixel of the window inside the
+       image, average divides by how many pixels of the window lie inside it
+       (PyTorch's count_include_pad=False, TensorFlow's average pool). ---- */
+    void (*max_pool_forward)(Backend *be, float *y, const float *x, const PoolShape *s);
+    void (*avg_pool_forward)(Backend *be, float *y, const float *x, const PoolShape *s);
+
+    /* ---- bilinear resize [B, H, W, C] -> [B, OH, OW, C]: output pixel (i, j)
+       interpolates the input at row i*H/OH and column j*W/OW, coordinates
+       clamped to the last row and column (no half-pixel offset; the grid of
+       EDM's Inception, SPEC 3.9). ---- */
+    void (*resize_bilinear_forward)(Backend *be, float *y, const float *x, int batch, int height, int width,
+                                    int channels, int out_height, int out_width);
+
+    /* ---- y = max(x, 0); a NaN stays NaN ---- */
+    void (*relu_forward)(Backend *be, float *y, const float *x, size_t n);
 } OpTable;
 
 #ifdef __cplusplus

@@ -95,6 +95,29 @@ void config_read_yaml(Config *c, const char *path) {
     fclose(f);
 }
 
+char *config_peek_top_level(const char *path, const char *key) {
+    FILE *f = fopen(path, "rb");
+    DISCO_CHECK(f, "cannot open the config file '%s': %s", path, strerror(errno));
+    yaml_parser_t parser;
+    DISCO_CHECK(yaml_parser_initialize(&parser), "cannot create a YAML parser for '%s'", path);
+    yaml_parser_set_input_file(&parser, f);
+    Reader r = {.path = path};
+    load_document(&r, &parser);
+    char *found = NULL;
+    const yaml_node_t *root = yaml_document_get_root_node(&r.doc);
+    if (root && root->type == YAML_MAPPING_NODE)
+        for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top && !found; p++) {
+            const yaml_node_t *k = yaml_document_get_node(&r.doc, p->key);
+            const yaml_node_t *v = yaml_document_get_node(&r.doc, p->value);
+            if (k->type == YAML_SCALAR_NODE && v->type == YAML_SCALAR_NODE && strcmp(text_of(k), key) == 0)
+                found = disco_strdup(text_of(v));
+        }
+    yaml_document_delete(&r.doc);
+    yaml_parser_delete(&parser);
+    fclose(f);
+    return found;
+}
+
 /* ---- writing ---- */
 
 static size_t section_length(const char *key) {

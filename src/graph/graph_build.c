@@ -10,7 +10,8 @@
 static const char *node_names[] = {
     "linear", "conv2d", "downsample2x", "upsample2x", "group_norm", "layer_norm", "silu", "gelu",
     "dropout", "modulate", "add", "concat", "split", "attention", "embedding", "positional_embedding",
-    "softmax_xent", "gumbel_softmax", "weighted_mse",
+    "softmax_xent", "gumbel_softmax", "weighted_mse", "conv_general", "max_pool", "avg_pool", "resize_bilinear",
+    "relu",
 };
 
 GraphNode *graph_new_node(Graph *g, NodeKind kind, int output, int a, int b, int c) {
@@ -308,4 +309,74 @@ int graph_weighted_mse(Graph *g, int pred, int target, int weight) {
     int y = new_activation(g, NODE_WEIGHTED_MSE, DTYPE_F32, 1, shape);
     graph_new_node(g, NODE_WEIGHTED_MSE, y, pred, target, weight);
     return y;
+}
+
+/* ---- forward only ---- */
+
+/* A backend's table may lack a forward-only op (CUDA does, for now): fail
+   here, naming it, rather than call NULL in the forward. */
+static void expect_backend_op(const Graph *g, bool present, NodeKind kind) {
+    DISCO_CHECK(present, "%s: the %s backend has no kernel for it", node_names[kind], device_name(g->be->device));
+}
+
+int graph_conv_general(Graph *g, int x, int weight, int bias, int stride, int pad_h, int pad_w) {
+    expect_backend_op(g, g->be->ops->conv_general_forward != NULL, NODE_CONV_GENERAL);
+    const GraphTensor *in = expect_feature_map(g, x, "conv_general");
+    const GraphTensor *w = expect_f32(g, weight, "conv_general", "weight");
+    DISCO_CHECK(w->ndim == 4 && w->shape[3] == in->shape[3], "conv_general: weight '%s' must be [out, kh, kw, %d]",
+                w->name, in->shape[3]);
+    ConvGeneralShape s = {.batch = in->shape[0], .height = in->shape[1], .width = in->shape[2],
+                          .in_channels = in->shape[3], .out_channels = w->shape[0], .kernel_h = w->shape[1],
+                          .kernel_w = w->shape[2], .stride = stride, .pad_h = pad_h, .pad_w = pad_w};
+    DISCO_CHECK(stride > 0 && pad_h >= 0 && pad_w >= 0 && s.height + 2 * pad_h >= s.kernel_h &&
+                    s.width + 2 * pad_w >= s.kernel_w,
+                "conv_general: a %dx%d kernel '%s' with stride %d and padding %dx%d does not fit '%s' (%dx%d)",
+                s.kernel_h, s.kernel_w, w->name, stride, pad_h, pad_w, in->name, s.height, s.width);
+    if (bias >= 0) expect_numel(g, bias, (size_t)s.out_channels, "conv_general", "bias");
+    int shape[4] = {s.batch, window_output_size(s.height, s.kernel_h, stride, pad_h),
+                    window_output_size(s.width, s.kernel_w, stride, pad_w), s.out_channels};
+    int y = new_activation(g, NODE_CONV_GENERAL, DTYPE_F32, 4, shape);
+    graph_new_node(g, NODE_CONV_GENERAL, y, x, weight, bias)->conv_general = s;
+    return y;
+}
+
+static int pool(Graph *g, NodeKind kind, int x, int kernel, int stride, int pad) {
+    const GraphTensor *in = expect_feature_map(g, x, node_names[kind]);
+    PoolShape s = {in->shape[0], in->shape[1], in->shape[2], in->shape[3], kernel, stride, pad};
+    DISCO_CHECK(kernel > 0 && stride > 0 && pad >= 0 && 2 * pad <= kernel && s.height + 2 * pad >= kernel &&
+                    s.width + 2 * pad >= kernel,
+                "%s: a %dx%d window with stride %d and padding %d does not fit '%s' (%dx%d); padding is at most "
+                "half the window", node_names[kind], kernel, kernel, stride, pad, in->name, s.height, s.width);
+    int shape[4] = {s.batch, window_output_size(s.height, kernel, stride, pad),
+                    window_output_size(s.width, kernel, stride, pad), s.channels};
+    int y = new_activation(g, kind, DTYPE_F32, 4, shape);
+    graph_new_node(g, kind, y, x, -1, -1)->pool = s;
+    return y;
+}
+
+int graph_max_pool(Graph *g, int x, int kernel, int stride, int pad) {
+    expect_backend_op(g, g->be->ops->max_pool_forward != NULL, NODE_MAX_POOL);
+    return pool(g, NODE_MAX_POOL, x, kernel, stride, pad);
+}
+
+int graph_avg_pool(Graph *g, int x, int kernel, int stride, int pad) {
+    expect_backend_op(g, g->be->ops->avg_pool_forward != NULL, NODE_AVG_POOL);
+    return pool(g, NODE_AVG_POOL, x, kernel, stride, pad);
+}
+
+int graph_resize_bilinear(Graph *g, int x, int out_height, int out_width) {
+    expect_backend_op(g, g->be->ops->resize_bilinear_forward != NULL, NODE_RESIZE_BILINEAR);
+    const GraphTensor *in = expect_feature_map(g, x, "resize_bilinear");
+    DISCO_CHECK(out_height > 0 && out_width > 0, "resize_bilinear: '%s' cannot become %dx%d", in->name, out_height,
+                out_width);
+    int shape[4] = {in->shape[0], out_height, out_width, in->shape[3]};
+    int y = new_activation(g, NODE_RESIZE_BILINEAR, DTYPE_F32, 4, shape);
+    GraphNode *n = graph_new_node(g, NODE_RESIZE_BILINEAR, y, x, -1, -1);
+    n->ints[0] = out_height, n->ints[1] = out_width;
+    return y;
+}
+
+int graph_relu(Graph *g, int x) {
+    expect_backend_op(g, g->be->ops->relu_forward != NULL, NODE_RELU);
+    return unary(g, NODE_RELU, x);
 }

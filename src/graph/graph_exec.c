@@ -91,6 +91,16 @@ static void forward_node(Graph *g, const GraphNode *n) {
         ops->weighted_mse_forward(be, y, f32(g, x), f32(g, b), f32(g, c), tx->shape[0],
                                   (int)(count / (size_t)tx->shape[0]));
         break;
+    case NODE_CONV_GENERAL:
+        ops->conv_general_forward(be, y, f32(g, x), f32(g, b), f32(g, c), &n->conv_general, g->workspace);
+        break;
+    case NODE_MAX_POOL: ops->max_pool_forward(be, y, f32(g, x), &n->pool); break;
+    case NODE_AVG_POOL: ops->avg_pool_forward(be, y, f32(g, x), &n->pool); break;
+    case NODE_RESIZE_BILINEAR:
+        ops->resize_bilinear_forward(be, y, f32(g, x), tx->shape[0], tx->shape[1], tx->shape[2], tx->shape[3],
+                                     n->ints[0], n->ints[1]);
+        break;
+    case NODE_RELU: ops->relu_forward(be, y, f32(g, x), count); break;
     }
 }
 
@@ -221,6 +231,13 @@ static void backward_node(Graph *g, const GraphNode *n) {
         ops->weighted_mse_backward(be, dx, db, dy, f32(g, x), f32(g, b), f32(g, c), tx->shape[0],
                                    (int)(count / (size_t)tx->shape[0]));
         break;
+    case NODE_CONV_GENERAL:
+    case NODE_MAX_POOL:
+    case NODE_AVG_POOL:
+    case NODE_RESIZE_BILINEAR:
+    case NODE_RELU:
+        DISCO_FATAL("graph_backward: '%s' comes from a forward-only op (ops.h), which has no backward",
+                    g->tensors[n->output].name);
     }
     for (int s = 0; s < NODE_MAX_INPUTS; s++) {
         if (!r.add_into[s]) continue;

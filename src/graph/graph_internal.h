@@ -27,6 +27,8 @@ typedef enum {
     NODE_LINEAR, NODE_CONV2D, NODE_DOWNSAMPLE2X, NODE_UPSAMPLE2X, NODE_GROUP_NORM, NODE_LAYER_NORM,
     NODE_SILU, NODE_GELU, NODE_DROPOUT, NODE_MODULATE, NODE_ADD, NODE_CONCAT, NODE_SPLIT, NODE_ATTENTION,
     NODE_EMBEDDING, NODE_POSITIONAL_EMBEDDING, NODE_SOFTMAX_XENT, NODE_GUMBEL_SOFTMAX, NODE_WEIGHTED_MSE,
+    /* forward only */
+    NODE_CONV_GENERAL, NODE_MAX_POOL, NODE_AVG_POOL, NODE_RESIZE_BILINEAR, NODE_RELU,
 } NodeKind;
 
 #define NODE_MAX_INPUTS 3
@@ -37,10 +39,12 @@ typedef struct {
     int output;
     int saved;   /* tensor the forward keeps for the backward, or -1 */
     int site;    /* distinguishes the random streams of nodes of one kind */
-    int ints[4]; /* per kind: groups; offset, count; heads */
+    int ints[4]; /* per kind: groups; offset, count; heads; output height, width */
     float floats[2]; /* per kind: eps; p; scale; tau; max_positions */
     bool flag;       /* per kind: causal; hard; endpoint */
     Conv2dShape conv;
+    ConvGeneralShape conv_general;
+    PoolShape pool;
     AttentionShape attention;
     size_t q_col, k_col, v_col; /* attention: first column of q, k, v in their tensors */
 } GraphNode;

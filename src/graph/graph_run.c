@@ -107,8 +107,9 @@ static void plan_workspace(Graph *g) {
     size_t bytes = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         const GraphNode *n = &g->nodes[i];
-        if (n->kind != NODE_CONV2D) continue;
-        size_t need = g->be->ops->conv2d_workspace(g->be, &n->conv);
+        size_t need = 0;
+        if (n->kind == NODE_CONV2D) need = g->be->ops->conv2d_workspace(g->be, &n->conv);
+        if (n->kind == NODE_CONV_GENERAL) need = g->be->ops->conv_general_workspace(g->be, &n->conv_general);
         if (need > bytes) bytes = need;
     }
     g->workspace_bytes = bytes;

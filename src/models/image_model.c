@@ -28,6 +28,21 @@ ImageModelConfig image_model_fmnist(int channels, bool latents) {
     return with_parts(adm_unet_fmnist(channels), vit_encoder_fmnist(), latent_transformer_fmnist(), latents);
 }
 
+ImageModelConfig image_model_preset(const char *name, int channels, bool latents) {
+    if (strcmp(name, "fmnist") == 0) return image_model_fmnist(channels, latents);
+    DISCO_CHECK(channels == 3 || strcmp(name, "tiny") != 0, "model preset '%s' takes 3 channels, not %d", name,
+                channels);
+    if (strcmp(name, "tiny") == 0) return image_model_tiny(latents);
+    if (strcmp(name, "imagenet64") == 0)
+        return with_parts(adm_unet_imagenet64(), vit_encoder_imagenet64(), latent_transformer_imagenet(), latents);
+    if (strcmp(name, "imagenet64-hierarchical") == 0)
+        return with_parts(adm_unet_imagenet64(), vit_encoder_imagenet64_hierarchical(),
+                          latent_transformer_imagenet64_hierarchical(), latents);
+    if (strcmp(name, "imagenet128") == 0)
+        return with_parts(adm_unet_imagenet128(), vit_encoder_imagenet128(), latent_transformer_imagenet(), latents);
+    DISCO_FATAL("unknown model preset '%s' (tiny, fmnist, imagenet64, imagenet64-hierarchical, imagenet128)", name);
+}
+
 static int image_input(Graph *g, const char *name, int batch, const AdmUnetConfig *u, int channels) {
     return graph_input(g, name, DTYPE_F32, 4, (int[]){batch, u->resolution, u->resolution, channels}, false);
 }

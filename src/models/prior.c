@@ -55,7 +55,7 @@ Prior prior_build(Backend *be, const PriorConfig *config, int batch, uint64_t se
     int x = graph_add(g, graph_embedding(g, p.tokens, table), positions, 1.0f);
     x = transformer_blocks(g, x, &shape, c->depth);
 
-    p.logits = transformer_linear(g, "head", transformer_layer_norm(g, "ln_f", x), c->k, true);
+    p.logits = transformer_linear(g, "head", transformer_layer_norm(g, "ln_f", x), c->k, 0.0f);
     p.loss = graph_softmax_xent(g, p.logits, p.targets);
     graph_set_loss(g, p.loss);
     return p;

@@ -12,11 +12,11 @@ void transformer_check_shape(const TransformerShape *s, int depth, const char *m
     DISCO_CHECK(s->dropout >= 0 && s->dropout < 1, "%s: dropout %g is outside [0, 1)", model, s->dropout);
 }
 
-int transformer_linear(Graph *g, const char *scope, int x, int out, bool zero_weight) {
+int transformer_linear(Graph *g, const char *scope, int x, int out, float weight_scale) {
     graph_push_scope(g, scope);
     Tensor t = graph_tensor(g, x);
     int in = t.shape[t.ndim - 1];
-    Init init = zero_weight ? (Init){INIT_ZERO, 0, 0} : (Init){INIT_UNIFORM_FAN_IN, 1.0f, in};
+    Init init = weight_scale == 0 ? (Init){INIT_ZERO, 0, 0} : (Init){INIT_UNIFORM_FAN_IN, weight_scale, in};
     int w = graph_param(g, "weight", 2, (int[]){out, in}, init);
     int b = graph_param(g, "bias", 1, (int[]){out}, (Init){INIT_ZERO, 0, 0});
     graph_pop_scope(g);
@@ -39,15 +39,16 @@ static int dropout(Graph *g, int x, float p) { return p > 0 ? graph_dropout(g, x
 static int block(Graph *g, int x, const TransformerShape *s) {
     int h = transformer_layer_norm(g, "ln_1", x);
     graph_push_scope(g, "attn");
-    h = transformer_linear(g, "qkv", h, 3 * s->width, false);
-    h = transformer_linear(g, "proj", graph_self_attention(g, h, s->heads, s->causal), s->width, true);
+    h = transformer_linear(g, "qkv", h, 3 * s->width, 1.0f);
+    h = transformer_linear(g, "proj", graph_self_attention(g, h, s->heads, s->causal), s->width,
+                           s->residual_init);
     graph_pop_scope(g);
     x = graph_add(g, x, dropout(g, h, s->dropout), 1.0f);
 
     h = transformer_layer_norm(g, "ln_2", x);
     graph_push_scope(g, "mlp");
-    h = graph_gelu(g, transformer_linear(g, "fc1", h, s->mlp_ratio * s->width, false));
-    h = transformer_linear(g, "fc2", h, s->width, true);
+    h = graph_gelu(g, transformer_linear(g, "fc1", h, s->mlp_ratio * s->width, 1.0f));
+    h = transformer_linear(g, "fc2", h, s->width, s->residual_init);
     graph_pop_scope(g);
     return graph_add(g, x, dropout(g, h, s->dropout), 1.0f);
 }

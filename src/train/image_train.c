@@ -4,10 +4,12 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "disco/checkpoint.h"
 #include "disco/dataset.h"
 #include "disco/dist.h"
 #include "disco/edm.h"
 #include "disco/error.h"
+#include "disco/log.h"
 #include "disco/progress.h"
 #include "disco/reader.h"
 #include "disco/rng.h"
@@ -48,11 +50,13 @@ typedef struct {
     double count[SIGMA_BANDS + 1];
 } LossTally;
 
-static void tally(LossTally *t, const float *loss, const double *sigma, int count) {
+/* Per element, as EDM logs it: the graph's loss sums over an image. */
+static void tally(LossTally *t, const float *loss, const double *sigma, int count, size_t image) {
     for (int r = 0; r < count; r++) {
         int b = band_of(sigma[r]);
-        t->sum[b] += loss[r], t->count[b] += 1;
-        t->sum[SIGMA_BANDS] += loss[r], t->count[SIGMA_BANDS] += 1;
+        double per_element = loss[r] / (double)image;
+        t->sum[b] += per_element, t->count[b] += 1;
+        t->sum[SIGMA_BANDS] += per_element, t->count[SIGMA_BANDS] += 1;
     }
 }
 
@@ -71,7 +75,12 @@ static void report(const Trainer *tr, LossTally *t, uint64_t step, FILE *metrics
     if (metrics) {
         fprintf(metrics, "{\"step\": %llu, \"images\": %llu, \"loss\": %.6f, \"loss_by_sigma\": [",
                 (unsigned long long)step, (unsigned long long)tr->progress.images_seen, mean[SIGMA_BANDS]);
-        for (int b = 0; b < SIGMA_BANDS; b++) fprintf(metrics, "%s%.6f", b ? ", " : "", mean[b]);
+        for (int b = 0; b < SIGMA_BANDS; b++) { /* null: no sample fell in the band */
+            if (isnan(mean[b]))
+                fprintf(metrics, "%snull", b ? ", " : "");
+            else
+                fprintf(metrics, "%s%.6f", b ? ", " : "", mean[b]);
+        }
         fprintf(metrics, "], \"sigma_band_edges\": [0.2, 0.8, 3, 10]}\n");
         fflush(metrics);
     }
@@ -99,6 +108,12 @@ ImageTrained image_train(const ImageModelConfig *mc, const ImageTrainConfig *tc,
     ImageTrained t = {.graph = graph_create(backend_cpu(), tc->seed)};
     t.net = image_build_training(t.graph, mc, tc->batch / world);
     graph_compile(t.graph);
+    /* Rank 0's parameters are what trainer_create broadcasts. */
+    if (tc->init_weights && *tc->init_weights && (!run || !run->comm || dist_rank() == 0)) {
+        int loaded = checkpoint_load_subset(tc->init_weights, t.graph, tc->init_from_ema);
+        LOG_INFO("train: %d of %d parameters from '%s'%s", loaded, graph_param_count(t.graph), tc->init_weights,
+                 tc->init_from_ema ? " (its EMA)" : "");
+    }
     TrainerConfig config = trainer_config(run, tc->batch, tc->seed, tc->ema_half_life_samples, tc->ema_rampup_ratio);
     Trainer *tr = trainer_create(t.graph, &config);
 
@@ -140,9 +155,9 @@ ImageTrained image_train(const ImageModelConfig *mc, const ImageTrainConfig *tc,
         trainer_step(tr, lr_at(tc->lr, seen, tc->lr_rampup_samples));
 
         const float *loss = graph_data(t.graph, t.net.loss);
-        tally(&interval, loss, d.sigma, local);
+        tally(&interval, loss, d.sigma, local, d.image);
         if (step >= tail_from)
-            for (int r = 0; r < local; r++) tail += loss[r];
+            for (int r = 0; r < local; r++) tail += loss[r] / (double)d.image;
         if ((step + 1) % (uint64_t)log_every == 0) report(tr, &interval, step + 1, metrics, &progress);
     }
     t.seconds = time_now() - start;

@@ -57,6 +57,22 @@ START_TEST(file_values_override_defaults) {
 }
 END_TEST
 
+/* The kind of experiment is read before any schema: only a top-level
+   scalar answers, whatever else the file holds. */
+START_TEST(peek_reads_a_top_level_scalar_only) {
+    Path path;
+    write_text(path, "kind.yaml", "model:\n  kind: nested\nunknown_field: 3\nkind: image\n");
+    char *kind = config_peek_top_level(path, "kind");
+    ck_assert_str_eq(kind, "image");
+    free(kind);
+    ck_assert_ptr_null(config_peek_top_level(path, "preset"));
+    write_text(path, "no_kind.yaml", "model:\n  kind: nested\n");
+    ck_assert_ptr_null(config_peek_top_level(path, "kind"));
+    write_text(path, "empty.yaml", "# comments only\n");
+    ck_assert_ptr_null(config_peek_top_level(path, "kind"));
+}
+END_TEST
+
 START_TEST(comments_only_file_gives_defaults) {
     Config *c = load_text("# nothing set yet\n");
     ck_assert_int_eq(config_int(c, "data.batch"), 32);
@@ -226,6 +242,7 @@ int main(void) {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("config");
     tcase_add_test(tc, defaults_without_a_file);
+    tcase_add_test(tc, peek_reads_a_top_level_scalar_only);
     tcase_add_test(tc, file_values_override_defaults);
     tcase_add_test(tc, comments_only_file_gives_defaults);
     tcase_add_test(tc, set_overrides_the_file);

@@ -59,5 +59,11 @@ void cpu_gumbel_softmax_forward(Backend *be, float *y, float *soft, const float 
 void cpu_gumbel_softmax_backward(Backend *be, float *dlogits, const float *dy, const float *soft, int rows, int k, float tau);
 void cpu_weighted_mse_forward(Backend *be, float *loss, const float *pred, const float *target, const float *weight, int rows, int dim);
 void cpu_weighted_mse_backward(Backend *be, float *dpred, float *dtarget, const float *dloss, const float *pred, const float *target, const float *weight, int rows, int dim);
+size_t cpu_conv_general_workspace(Backend *be, const ConvGeneralShape *s);
+void cpu_conv_general_forward(Backend *be, float *y, const float *x, const float *w, const float *b, const ConvGeneralShape *s, void *workspace);
+void cpu_max_pool_forward(Backend *be, float *y, const float *x, const PoolShape *s);
+void cpu_avg_pool_forward(Backend *be, float *y, const float *x, const PoolShape *s);
+void cpu_resize_bilinear_forward(Backend *be, float *y, const float *x, int batch, int height, int width, int channels, int out_height, int out_width);
+void cpu_relu_forward(Backend *be, float *y, const float *x, size_t n);
 
 #endif

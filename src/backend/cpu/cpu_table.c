@@ -50,6 +50,12 @@ static const OpTable cpu_table = {
     .gumbel_softmax_backward = cpu_gumbel_softmax_backward,
     .weighted_mse_forward = cpu_weighted_mse_forward,
     .weighted_mse_backward = cpu_weighted_mse_backward,
+    .conv_general_workspace = cpu_conv_general_workspace,
+    .conv_general_forward = cpu_conv_general_forward,
+    .max_pool_forward = cpu_max_pool_forward,
+    .avg_pool_forward = cpu_avg_pool_forward,
+    .resize_bilinear_forward = cpu_resize_bilinear_forward,
+    .relu_forward = cpu_relu_forward,
 };
 
 static Backend cpu_backend = {.device = DEVICE_CPU, .precision = PRECISION_FP32, .ops = &cpu_table};

@@ -1,7 +1,7 @@
 /* The ADM U-Net: EDM's parameter count and state_dict names, whole-graph
-   gradients with and without latents, the zero-initialised branches, which
-   decoder resolution each latent group reaches, and the Fashion-MNIST
-   preset's step time. */
+   gradients with and without latents, the zero-initialised branches, and
+   which decoder resolution each latent group reaches. The Fashion-MNIST
+   preset's step time is tests/bench/bench_fmnist_step.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

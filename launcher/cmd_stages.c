@@ -1,10 +1,10 @@
 /* disco train / encode / prior / sample: the stages of the pipeline, each on
    its own, reading and writing one run directory. The 2D toy config
    (configs/toy2d.yaml, the default; model.latents=0 for the baseline) runs
-   every stage; an image config (kind: image, e.g. configs/fmnist.yaml;
-   model.latents=false for the baseline) runs train. train runs on any
-   number of ranks, checkpoints, resumes, and exits with PREEMPT_EXIT_REQUEUE
-   after a SIGUSR1 or SIGTERM. */
+   every stage on one process, and train on any number of ranks; an image
+   config (kind: image, e.g. configs/fmnist.yaml; model.latents=false for the
+   baseline) runs every stage on any number of ranks. train checkpoints,
+   resumes, and exits with PREEMPT_EXIT_REQUEUE after a SIGUSR1 or SIGTERM. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -18,28 +18,37 @@
 
 typedef enum { STAGE_TRAIN, STAGE_ENCODE, STAGE_PRIOR, STAGE_SAMPLE } Stage;
 
-static int train_image(int argc, char **argv) {
+/* An image config's stage over the ranks of one host communicator. */
+static int run_image_stage(int argc, char **argv, const char *command, Stage stage) {
     const char *dir = "runs/fmnist";
     int exit_code = 0;
-    Config *c = image_config_from_args(argc, argv, "train", &dir, &exit_code);
+    Config *c = image_config_from_args(argc, argv, command, &dir, &exit_code);
     if (!c) return exit_code;
     ImageRunSpec spec = image_spec(c);
-    char path[1024];
-    run_path(path, sizeof path, dir, "config.yaml");
-    char *yaml = read_text_file(path);
     Comm *comm = comm_create_host();
-    ImageStageResult r = image_stage_train(&spec, dir, yaml, comm);
-    comm_destroy(comm);
-    free(yaml);
-    config_free(c);
-    if (!r.finished) {
-        if (dist_rank() == 0) printf("train: stopped by a signal after a checkpoint; rerun to resume\n");
-        return PREEMPT_EXIT_REQUEUE;
+    switch (stage) {
+    case STAGE_TRAIN: {
+        char path[1024];
+        run_path(path, sizeof path, dir, "config.yaml");
+        char *yaml = read_text_file(path);
+        ImageStageResult r = image_stage_train(&spec, dir, yaml, comm);
+        free(yaml);
+        if (!r.finished) {
+            if (dist_rank() == 0) printf("train: stopped by a signal after a checkpoint; rerun to resume\n");
+            exit_code = PREEMPT_EXIT_REQUEUE;
+        } else if (dist_rank() == 0) {
+            printf("train: %llu steps in %.1f s, final loss %.4f; wrote %s/checkpoints/stage1.h5\n",
+                   (unsigned long long)r.steps, r.seconds, r.final_loss, dir);
+        }
+        break;
     }
-    if (dist_rank() == 0)
-        printf("train: %llu steps in %.1f s, final loss %.4f; wrote %s/checkpoints/stage1.h5\n",
-               (unsigned long long)r.steps, r.seconds, r.final_loss, dir);
-    return 0;
+    case STAGE_ENCODE: image_stage_encode(&spec, dir, comm); break;
+    case STAGE_PRIOR: image_stage_prior(&spec, dir, comm); break;
+    case STAGE_SAMPLE: image_stage_sample(&spec, dir, comm); break;
+    }
+    comm_destroy(comm);
+    config_free(c);
+    return exit_code;
 }
 
 static int run_stage(int argc, char **argv, const char *command, Stage stage) {
@@ -48,14 +57,13 @@ static int run_stage(int argc, char **argv, const char *command, Stage stage) {
     /* First, so that a signal during start-up is not fatal either. */
     if (stage == STAGE_TRAIN) preempt_install();
     dist_init(&argc, &argv);
-    DISCO_CHECK(stage == STAGE_TRAIN || dist_world() == 1, "disco %s runs on one process; only train takes ranks",
-                command);
     if (run_config_is_image(argc, argv)) {
-        DISCO_CHECK(stage == STAGE_TRAIN, "disco %s runs the toy config only so far; image configs run train", command);
-        exit_code = train_image(argc, argv);
+        exit_code = run_image_stage(argc, argv, command, stage);
         dist_finalize();
         return exit_code;
     }
+    DISCO_CHECK(stage == STAGE_TRAIN || dist_world() == 1,
+                "disco %s on the toy runs on one process; only its train takes ranks", command);
     Config *c = toy_config_from_args(argc, argv, command, &dir, &exit_code);
     if (!c) {
         dist_finalize();

@@ -1,6 +1,10 @@
-/* An image experiment's stages in one run directory. Today: stage 1,
+/* An image experiment's stages in one run directory:
      train   checkpoints/checkpoint-*.h5 (resumable), checkpoints/stage1.h5
-             (weights and EMA at the end), metrics.jsonl (loss by sigma). */
+             (weights and EMA at the end), metrics.jsonl (loss by sigma),
+             loss_by_sigma.json
+     encode  latents.h5: the training set's latents at tau 0.01, with labels
+     prior   checkpoints/prior.h5
+     sample  samples/: PNGs in seed folders, a grid, the ADM evaluator's npz */
 #ifndef DISCO_IMAGE_RUN_H
 #define DISCO_IMAGE_RUN_H
 
@@ -17,5 +21,8 @@ typedef struct {
 
 /* Over the ranks of comm (NULL: this process alone); resumes from DIR/checkpoints. */
 ImageStageResult image_stage_train(const ImageRunSpec *spec, const char *dir, const char *config_yaml, Comm *comm);
+void image_stage_encode(const ImageRunSpec *spec, const char *dir, Comm *comm);
+void image_stage_prior(const ImageRunSpec *spec, const char *dir, Comm *comm);
+void image_stage_sample(const ImageRunSpec *spec, const char *dir, Comm *comm);
 
 #endif

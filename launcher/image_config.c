@@ -58,6 +58,11 @@ ImageRunSpec image_spec(const Config *c) {
     ImageRunSpec s = {.data_path = config_string(c, "data.path")};
     s.model = image_model_preset(config_string(c, "model.preset"), data_channels(s.data_path),
                                  config_bool(c, "model.latents"));
+    s.prior = prior_preset(config_string(c, "model.preset"));
+    DISCO_CHECK(s.prior.m == s.model.encoder.m && s.prior.k == s.model.encoder.k &&
+                    s.prior.classes == s.model.unet.label_dim,
+                "model preset '%s': the prior's %d latents of %d values over %d classes do not match the model",
+                config_string(c, "model.preset"), s.prior.m, s.prior.k, s.prior.classes);
     s.model.sigma_data = config_float(c, "edm.sigma_data");
     s.model.gumbel_tau = (float)config_float(c, "train.gumbel_tau");
     s.model.gumbel_hard = config_bool(c, "train.gumbel_hard");

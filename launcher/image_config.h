@@ -5,6 +5,7 @@
 
 #include "disco/config.h"
 #include "disco/image_train.h"
+#include "disco/prior.h"
 
 /* The loss at fixed noise levels after training (image_loss_by_sigma). */
 typedef struct {
@@ -17,6 +18,7 @@ typedef struct {
 typedef struct {
     const char *data_path;
     ImageModelConfig model;
+    PriorConfig prior; /* the preset's; m, k and classes agree with model */
     ImageTrainConfig train;
     int checkpoint_every, keep_checkpoints;
     size_t bucket_bytes;

@@ -46,6 +46,10 @@ PriorConfig prior_imagenet(void);
 PriorConfig prior_imagenet64_hierarchical(void);
 /* A small prior for Fashion-MNIST's 10 classes, matching vit_encoder_fmnist(). */
 PriorConfig prior_fmnist(void);
+/* The tiny image preset's prior (image_model_tiny: 4 latents of 5 values, 3 classes). */
+PriorConfig prior_tiny(void);
+/* The prior of an image model preset, by the same names as image_model_preset. */
+PriorConfig prior_preset(const char *name);
 
 /* Builds and compiles a prior graph for a fixed batch on backend be. */
 Prior prior_create(Backend *be, const PriorConfig *config, int batch, uint64_t seed);

@@ -53,8 +53,8 @@ VitEncoderConfig vit_encoder_imagenet64(void);
 VitEncoderConfig vit_encoder_imagenet128(void);
 /* The group-hierarchical variant: the 64x64 encoder with m = 30. */
 VitEncoderConfig vit_encoder_imagenet64_hierarchical(void);
-/* Fashion-MNIST padded to 32x32 (one channel): patch 4, width 128, depth 4,
-   small enough for two CPU cores. */
+/* Fashion-MNIST padded to 32x32 (one channel): 16 patches of 8x8, width 96,
+   depth 4, 3 heads: a fifth of the U-Net's step time on two CPU cores. */
 VitEncoderConfig vit_encoder_fmnist(void);
 /* A few parameters per tensor, for gradient checks. */
 VitEncoderConfig vit_encoder_tiny(void);

@@ -9,6 +9,7 @@
 #include "disco/prior.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "disco/error.h"
 #include "transformer.h"
@@ -28,6 +29,19 @@ PriorConfig prior_imagenet64_hierarchical(void) {
 PriorConfig prior_fmnist(void) {
     return (PriorConfig){.m = 10, .k = 32, .classes = 10, .width = 128, .depth = 4, .heads = 4, .mlp_ratio = 4,
                          .dropout = 0.1f};
+}
+
+PriorConfig prior_tiny(void) {
+    return (PriorConfig){.m = 4, .k = 5, .classes = 3, .width = 16, .depth = 2, .heads = 2, .mlp_ratio = 2,
+                         .dropout = 0.1f};
+}
+
+PriorConfig prior_preset(const char *name) {
+    if (strcmp(name, "fmnist") == 0) return prior_fmnist();
+    if (strcmp(name, "tiny") == 0) return prior_tiny();
+    if (strcmp(name, "imagenet64") == 0 || strcmp(name, "imagenet128") == 0) return prior_imagenet();
+    if (strcmp(name, "imagenet64-hierarchical") == 0) return prior_imagenet64_hierarchical();
+    DISCO_FATAL("unknown model preset '%s' (tiny, fmnist, imagenet64, imagenet64-hierarchical, imagenet128)", name);
 }
 
 /* Class tokens follow the k latent values; an unconditional prior has one

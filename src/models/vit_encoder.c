@@ -28,7 +28,7 @@ VitEncoderConfig vit_encoder_imagenet64_hierarchical(void) {
 }
 
 VitEncoderConfig vit_encoder_fmnist(void) {
-    return (VitEncoderConfig){.image_size = 32, .channels = 1, .patch = 4, .width = 128, .depth = 4, .heads = 4,
+    return (VitEncoderConfig){.image_size = 32, .channels = 1, .patch = 8, .width = 96, .depth = 4, .heads = 3,
                               .mlp_ratio = 4, .m = 10, .k = 32};
 }
 

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "disco/image_model.h"
 #include "disco/latent_transformer.h"
 #include "disco/prior.h"
 #include "disco/vit_encoder.h"
@@ -79,8 +80,16 @@ START_TEST(presets_agree_on_the_latents) {
     check_agree(&fmnist, &lt_f, &p_f, "fmnist");
     VitEncoderConfig e_tiny = vit_encoder_tiny();
     LatentTransformerConfig lt_tiny = latent_transformer_tiny();
-    ck_assert_int_eq(e_tiny.m, lt_tiny.m);
-    ck_assert_int_eq(e_tiny.k, lt_tiny.k);
+    PriorConfig p_tiny = prior_tiny();
+    check_agree(&e_tiny, &lt_tiny, &p_tiny, "tiny");
+    ck_assert_int_eq(p_tiny.classes, adm_unet_tiny().label_dim);
+    const char *names[] = {"tiny", "fmnist", "imagenet64", "imagenet64-hierarchical", "imagenet128"};
+    for (int i = 0; i < 5; i++) {
+        ImageModelConfig model = image_model_preset(names[i], i == 1 ? 1 : 3, true);
+        PriorConfig prior = prior_preset(names[i]);
+        check_agree(&model.encoder, &model.latent, &prior, names[i]);
+        ck_assert_int_eq(prior.classes, model.unet.label_dim);
+    }
     ck_assert_int_eq(lt_h.groups, 3);
     ck_assert_int_eq(lt_h.m / lt_h.groups, 10);
     ck_assert_int_eq(p.classes, 1000);

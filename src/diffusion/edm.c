@@ -41,15 +41,25 @@ void edm_time_steps(int n, double sigma_min, double sigma_max, double rho, doubl
 SamplerConfig sampler_default(void) {
     /* EDM's deterministic defaults; S_min..S_max spans every sigma so that
        setting s_churn alone turns churn on everywhere, as in EDM. */
-    return (SamplerConfig){.steps = 18,
+    return (SamplerConfig){.method = SAMPLER_HEUN,
+                           .steps = 18,
                            .sigma_min = 0.002,
                            .sigma_max = 80.0,
                            .rho = 7.0,
-                           .euler = false,
                            .s_churn = 0.0,
                            .s_min = 0.0,
                            .s_max = INFINITY,
-                           .s_noise = 1.0};
+                           .s_noise = 1.0,
+                           .restarts = 0,
+                           .restart_gamma = 0.0};
+}
+
+SamplerConfig sampler_stochastic_imagenet64(void) {
+    SamplerConfig c = sampler_default();
+    c.method = SAMPLER_STOCHASTIC;
+    c.steps = 256;
+    c.s_churn = 40, c.s_min = 0.05, c.s_max = 50, c.s_noise = 1.003;
+    return c;
 }
 
 void edm_guide(float *out, const float *cond, const float *uncond, size_t n, double scale) {

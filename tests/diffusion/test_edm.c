@@ -140,7 +140,7 @@ START_TEST(default_sampler_is_edm) {
     ck_assert_double_eq(c.sigma_min, 0.002);
     ck_assert_double_eq(c.sigma_max, 80);
     ck_assert_double_eq(c.rho, 7);
-    ck_assert(!c.euler && c.s_churn == 0 && c.s_noise == 1);
+    ck_assert(c.method == SAMPLER_HEUN && c.s_churn == 0 && c.s_noise == 1 && c.restarts == 0);
 }
 END_TEST
 

@@ -85,7 +85,7 @@ static void gaussian_denoiser(void *ctx, const float *x, double sigma, float *ou
 /* Relative error of x(0) after `steps` steps; NFE through *nfe. */
 static double gaussian_error(int steps, bool euler, int *nfe) {
     SamplerConfig cfg = sampler_default();
-    cfg.steps = steps, cfg.euler = euler;
+    cfg.steps = steps, cfg.method = euler ? SAMPLER_EULER : SAMPLER_HEUN;
     double x = 0.7 * cfg.sigma_max;
     Counter counter = {0};
     edm_sample(&cfg, gaussian_denoiser, &counter, &x, 1, 1, NULL, NULL, NULL);

@@ -1,27 +1,25 @@
 /* Feature statistics as EDM's reference .npz: a zip archive of mu.npy and
-   sigma.npy, stored rather than deflated, as np.savez writes it. io/npz.c
-   streams integer arrays of any size; these float arrays are at most a few
-   hundred MB and are read whole. */
+   sigma.npy, stored rather than deflated, as np.savez writes it (npz_write).
+   io/npz.c streams integer arrays of any size; these float arrays are at
+   most a few hundred MB and are read whole. */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zip.h>
 
 #include "disco/error.h"
 #include "disco/frechet.h"
+#include "disco/npz.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "stats_npz.c assumes a little-endian host");
 
 #define NPY_MAGIC "\x93NUMPY"
 #define NPY_PRELUDE_BYTES 10 /* magic, version 1.0, 2-byte header length */
-#define NPY_ALIGN 64         /* numpy pads the header so that data starts at a multiple of 64 */
 #define MAX_DIMS 8
 
 typedef struct {
@@ -200,67 +198,8 @@ FrechetStats stats_read_npz(const char *path) {
     return stats;
 }
 
-/* A version 1.0 .npy of float64 values, header padded as numpy pads it. */
-static unsigned char *npy_bytes(const double *values, int ndim, const int64_t *shape, size_t *size) {
-    NpyHeader h = {.ndim = ndim};
-    memcpy(h.shape, shape, (size_t)ndim * sizeof *shape);
-    char shape_text[64], header[128];
-    format_shape(&h, shape_text, sizeof shape_text);
-    int length = snprintf(header, sizeof header, "{'descr': '<f8', 'fortran_order': False, 'shape': %s, }", shape_text);
-    size_t header_bytes = (size_t)length + 1; /* the closing newline */
-    header_bytes += (NPY_ALIGN - (NPY_PRELUDE_BYTES + header_bytes) % NPY_ALIGN) % NPY_ALIGN;
-    size_t count = 1;
-    for (int d = 0; d < ndim; d++) count *= (size_t)shape[d];
-    *size = NPY_PRELUDE_BYTES + header_bytes + count * sizeof *values;
-    unsigned char *bytes = disco_malloc(*size, "npy array");
-    memcpy(bytes, NPY_MAGIC "\x01\x00", 8);
-    bytes[8] = (unsigned char)(header_bytes & 0xff);
-    bytes[9] = (unsigned char)(header_bytes >> 8);
-    char *text = (char *)bytes + NPY_PRELUDE_BYTES;
-    memset(text, ' ', header_bytes);
-    memcpy(text, header, (size_t)length);
-    text[header_bytes - 1] = '\n';
-    memcpy(text + header_bytes, values, count * sizeof *values);
-    return bytes;
-}
-
-static void add_stored_entry(zip_t *zip, const char *tmp, const char *entry, const void *bytes, size_t size) {
-    zip_source_t *source = zip_source_buffer(zip, bytes, size, 0);
-    DISCO_CHECK(source, "'%s': cannot add '%s': %s", tmp, entry, zip_strerror(zip));
-    zip_int64_t index = zip_file_add(zip, entry, source, ZIP_FL_OVERWRITE);
-    if (index < 0) {
-        zip_source_free(source);
-        DISCO_FATAL("'%s': cannot add '%s': %s", tmp, entry, zip_strerror(zip));
-    }
-    DISCO_CHECK(zip_set_file_compression(zip, (zip_uint64_t)index, ZIP_CM_STORE, 0) == 0,
-                "'%s': cannot store '%s' uncompressed: %s", tmp, entry, zip_strerror(zip));
-}
-
 void stats_write_npz(const char *path, const FrechetStats *stats) {
-    char tmp[4096];
-    int written = snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    DISCO_CHECK(written > 0 && (size_t)written < sizeof tmp, "file name too long: '%s'", path);
-    int64_t mu_shape[1] = {stats->dim}, sigma_shape[2] = {stats->dim, stats->dim};
-    size_t mu_size, sigma_size;
-    unsigned char *mu = npy_bytes(stats->mu, 1, mu_shape, &mu_size);
-    unsigned char *sigma = npy_bytes(stats->sigma, 2, sigma_shape, &sigma_size);
-
-    int code = 0;
-    zip_t *zip = zip_open(tmp, ZIP_CREATE | ZIP_TRUNCATE, &code);
-    if (!zip) {
-        zip_error_t error;
-        zip_error_init_with_code(&error, code);
-        DISCO_FATAL("cannot create '%s': %s", tmp, zip_error_strerror(&error));
-    }
-    add_stored_entry(zip, tmp, "mu.npy", mu, mu_size);
-    add_stored_entry(zip, tmp, "sigma.npy", sigma, sigma_size);
-    /* libzip writes the archive only now, from the buffers above. */
-    DISCO_CHECK(zip_close(zip) == 0, "cannot write '%s': %s", tmp, zip_strerror(zip));
-    free(mu);
-    free(sigma);
-
-    int fd = open(tmp, O_RDONLY);
-    DISCO_CHECK(fd >= 0 && fsync(fd) == 0, "cannot flush '%s' to disk: %s", tmp, strerror(errno));
-    close(fd);
-    DISCO_CHECK(rename(tmp, path) == 0, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+    const NpyArrayOut arrays[2] = {{"mu", NPY_F64, 1, {stats->dim}, stats->mu},
+                                   {"sigma", NPY_F64, 2, {stats->dim, stats->dim}, stats->sigma}};
+    npz_write(path, arrays, 2);
 }

@@ -1,7 +1,8 @@
 /* disco classify: trains the Fashion-MNIST classifier through the graph and
-   reports its test accuracy. Its penultimate features later define the FD
-   metric for Fashion-MNIST; this command is also the first end-to-end check
-   that graph, ops and optimizer learn something real together. */
+   reports its test accuracy. Its penultimate features define the FD metric
+   for Fashion-MNIST (--save writes the weights `disco fid --features fmnist`
+   reads); this command is also the first end-to-end check that graph, ops
+   and optimizer learn something real together. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -11,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify.h"
 #include "commands.h"
 #include "disco/adam.h"
 #include "disco/backend.h"
+#include "disco/checkpoint.h"
 #include "disco/error.h"
 #include "disco/idx.h"
 #include "disco/log.h"
@@ -24,12 +27,6 @@
 
 #define PIXELS (CLASSIFIER_SIZE * CLASSIFIER_SIZE)
 
-typedef struct {
-    int steps, batch, threads; /* threads 0: OpenMP's default */
-    float lr;
-    uint64_t seed;
-    const char *data_dir, *out_path;
-} ClassifyOptions;
 
 /* ---- options ---- */
 
@@ -74,12 +71,15 @@ static bool parse_option(ClassifyOptions *o, const char *name, const char *value
         o->out_path = value;
         return true;
     }
+    if (strcmp(name, "--save") == 0) {
+        o->save_path = value;
+        return true;
+    }
     return false;
 }
 
 static bool parse_options(int argc, char **argv, ClassifyOptions *o) {
-    *o = (ClassifyOptions){.steps = 4000, .batch = 32, .lr = 3e-3f, .seed = 1,
-                           .data_dir = "/usr/share/datasets/fashion-mnist"};
+    *o = classify_defaults();
     for (int i = 1; i < argc; i += 2) {
         if (i + 1 >= argc || !parse_option(o, argv[i], argv[i + 1])) {
             fprintf(stderr, "disco classify: bad option '%s%s%s' (see 'disco classify --help')\n", argv[i],
@@ -141,13 +141,8 @@ static float learning_rate(const ClassifyOptions *o, int step) {
     return (float)(o->lr * ramp * 0.5 * (1.0 + cos(M_PI * t)));
 }
 
-typedef struct {
-    double seconds, train_loss, test_loss;
-    int correct, tested;
-} Results;
-
 static void train(Graph *g, const Classifier *m, const ClassifyOptions *o, const IdxDataset *train_set,
-                  Staging *st, Results *res) {
+                  Staging *st, ClassifyResults *res) {
     ShardingPlan order = sharding_create(train_set->count, o->batch, 1, 0, o->seed, SHARD_WRAP);
     DISCO_CHECK(graph_backend(g)->device == DEVICE_CPU, "classify: Adam runs on host memory only so far");
     size_t n_params;
@@ -194,7 +189,7 @@ static int argmax(const float *x, int n) {
 /* Whole test set in batches of the training size; the last batch's unused
    rows keep earlier images and are not counted. */
 static void evaluate(Graph *g, const Classifier *m, int batch, const IdxDataset *test_set, Staging *st,
-                     Results *res) {
+                     ClassifyResults *res) {
     Backend *be = graph_backend(g);
     graph_set_training(g, false);
     double loss_sum = 0;
@@ -217,7 +212,7 @@ static void evaluate(Graph *g, const Classifier *m, int batch, const IdxDataset 
 /* ---- report ---- */
 
 /* Written under a temporary name and renamed, so a reader never sees half a file. */
-static void write_results(const char *path, const ClassifyOptions *o, const Results *res) {
+static void write_results(const char *path, const ClassifyOptions *o, const ClassifyResults *res) {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
@@ -233,14 +228,17 @@ static void write_results(const char *path, const ClassifyOptions *o, const Resu
     DISCO_CHECK(rename(tmp, path) == 0, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
 }
 
-int command_classify(int argc, char **argv) {
-    ClassifyOptions o;
-    if (!parse_options(argc, argv, &o)) return 2;
-    if (o.threads) omp_set_num_threads(o.threads);
-    IdxDataset train_set = load_split(o.data_dir, "train"), test_set = load_split(o.data_dir, "t10k");
+ClassifyOptions classify_defaults(void) {
+    return (ClassifyOptions){.steps = 4000, .batch = 32, .lr = 3e-3f, .seed = 1,
+                             .data_dir = "/usr/share/datasets/fashion-mnist"};
+}
 
-    Graph *g = graph_create(backend_cpu(), o.seed);
-    ClassifierConfig config = classifier_default_config(o.batch);
+ClassifyResults classify_run(const ClassifyOptions *o) {
+    if (o->threads) omp_set_num_threads(o->threads);
+    IdxDataset train_set = load_split(o->data_dir, "train"), test_set = load_split(o->data_dir, "t10k");
+
+    Graph *g = graph_create(backend_cpu(), o->seed);
+    ClassifierConfig config = classifier_default_config(o->batch);
     Classifier model = classifier_build(g, &config);
     graph_compile(g);
     size_t n_params;
@@ -250,25 +248,36 @@ int command_classify(int argc, char **argv) {
              graph_activation_bytes(g) / 1048576.0);
 
     Staging st = {
-        .images = disco_calloc((size_t)o.batch * PIXELS, sizeof(float), "batch images"),
-        .labels = disco_calloc((size_t)o.batch, sizeof(int32_t), "batch labels"),
-        .loss = disco_calloc((size_t)o.batch, sizeof(float), "batch losses"),
-        .logits = disco_calloc((size_t)o.batch * CLASSIFIER_CLASSES, sizeof(float), "batch logits"),
+        .images = disco_calloc((size_t)o->batch * PIXELS, sizeof(float), "batch images"),
+        .labels = disco_calloc((size_t)o->batch, sizeof(int32_t), "batch labels"),
+        .loss = disco_calloc((size_t)o->batch, sizeof(float), "batch losses"),
+        .logits = disco_calloc((size_t)o->batch * CLASSIFIER_CLASSES, sizeof(float), "batch logits"),
     };
-    Results res;
-    train(g, &model, &o, &train_set, &st, &res);
-    evaluate(g, &model, o.batch, &test_set, &st, &res);
+    ClassifyResults res;
+    train(g, &model, o, &train_set, &st, &res);
+    evaluate(g, &model, o->batch, &test_set, &st, &res);
+    /* The weights `disco fid --features fmnist` computes FD's features with. */
+    if (o->save_path)
+        checkpoint_save(o->save_path, g, NULL,
+                        &(CheckpointInfo){.step = (uint64_t)o->steps, .images_seen = (uint64_t)o->steps * o->batch});
 
+    free(st.images), free(st.labels), free(st.loss), free(st.logits);
+    graph_destroy(g);
+    idx_free(&train_set);
+    idx_free(&test_set);
+    return res;
+}
+
+int command_classify(int argc, char **argv) {
+    ClassifyOptions o;
+    if (!parse_options(argc, argv, &o)) return 2;
+    ClassifyResults res = classify_run(&o);
     printf("classify: %d steps of %d images in %.1f s (%.0f images/s)\n", o.steps, o.batch, res.seconds,
            (double)o.steps * o.batch / res.seconds);
     printf("  train loss    %.4f (smoothed over the last ~50 steps)\n", res.train_loss);
     printf("  test loss     %.4f\n", res.test_loss);
     printf("  test accuracy %.2f%% (%d of %d)\n", 100.0 * res.correct / res.tested, res.correct, res.tested);
     if (o.out_path) write_results(o.out_path, &o, &res);
-
-    free(st.images), free(st.labels), free(st.loss), free(st.logits);
-    graph_destroy(g);
-    idx_free(&train_set);
-    idx_free(&test_set);
+    if (o.save_path) printf("  weights       %s\n", o.save_path);
     return 0;
 }

@@ -18,5 +18,7 @@ int command_prior(int argc, char **argv);
 int command_sample(int argc, char **argv);
 int command_data(int argc, char **argv);
 int command_weights(int argc, char **argv);
+int command_pipeline(int argc, char **argv);
+int command_fid(int argc, char **argv);
 
 #endif

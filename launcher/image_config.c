@@ -40,6 +40,39 @@ static const ConfigField image_schema[] = {
     {"eval.sigma_min", CONFIG_FLOAT, "0.01", "smallest noise level evaluated"},
     {"eval.sigma_max", CONFIG_FLOAT, "80", "largest noise level evaluated"},
     {"eval.seed", CONFIG_INT, "7", "seed of the evaluation's images and noise"},
+    {"prior.steps", CONFIG_INT, "2000", "Adam steps of the AR prior on the latents (disco prior)"},
+    {"prior.batch", CONFIG_INT, "128", "latent sequences per prior step"},
+    {"prior.lr", CONFIG_FLOAT, "0.001", "the prior's learning rate after its ramp-up (5% of the steps)"},
+    {"prior.seed", CONFIG_INT, "1", "seed of the prior's initial weights, data order and dropout"},
+    {"sample.seeds", CONFIG_STRING, "0-63", "one image per seed, EDM's syntax: 0-63 or 0,5,9-12"},
+    {"sample.class", CONFIG_INT, "-1", "class of every image (-1: drawn per seed)"},
+    {"sample.guidance", CONFIG_FLOAT, "1", "guidance w on the latents, D + w (D - D_null); 0: plain conditional"},
+    {"sample.temperature", CONFIG_FLOAT, "1", "temperature of the prior's draws"},
+    {"sample.latents", CONFIG_STRING, "prior",
+     "prior, or oracle: the encoder's latents (tau 0.01) and the label of image <seed> of sample.oracle_data"},
+    {"sample.oracle_data", CONFIG_STRING, "", "data set of the oracle latents (empty: data.path)"},
+    {"sample.sampler", CONFIG_STRING, "heun",
+     "heun, euler, stochastic (EDM's churn, sample.s_*) or restart (Restart's ImageNet-64 intervals)"},
+    {"sample.steps", CONFIG_INT, "18", "steps of the time grid (Heun: 2N - 1 network evaluations)"},
+    {"sample.sigma_min", CONFIG_FLOAT, "0.002", "smallest noise level of the grid"},
+    {"sample.sigma_max", CONFIG_FLOAT, "80", "largest noise level of the grid"},
+    {"sample.rho", CONFIG_FLOAT, "7", "grid exponent"},
+    {"sample.s_churn", CONFIG_FLOAT, "40", "stochastic: churn"},
+    {"sample.s_min", CONFIG_FLOAT, "0.05", "stochastic: churn from this noise level"},
+    {"sample.s_max", CONFIG_FLOAT, "50", "stochastic: churn up to this noise level"},
+    {"sample.s_noise", CONFIG_FLOAT, "1.003", "stochastic: scale of the churn noise"},
+    {"sample.batch", CONFIG_INT, "64", "images per forward on each rank"},
+    {"sample.out", CONFIG_STRING, "", "directory of the images (empty: RUN/samples)"},
+    {"sample.grid", CONFIG_INT, "8", "grid.png shows the first grid x grid images (0: none)"},
+    {"fid.network", CONFIG_STRING, "fmnist", "features of the FD: fmnist (the classifier's) or inception"},
+    {"fid.weights", CONFIG_STRING, "",
+     "the feature network's weights (empty with fmnist: disco pipeline trains the classifier into RUN/classifier.h5)"},
+    {"fid.classifier_steps", CONFIG_INT, "1500", "steps of that classifier's training"},
+    {"fid.reference", CONFIG_STRING, "",
+     "reference statistics, .npz or .h5 (empty: disco pipeline computes data.path's into RUN/reference.h5)"},
+    {"pipeline.import", CONFIG_STRING, "fmnist",
+     "fmnist: import Fashion-MNIST into data.path (train) and eval.path (t10k) where missing; empty: never"},
+    {"pipeline.baseline", CONFIG_BOOL, "true", "also run EDM's baseline (model.latents false) beside DisCo-Diff"},
 };
 #define IMAGE_FIELDS ((int)(sizeof image_schema / sizeof image_schema[0]))
 
@@ -86,6 +119,12 @@ ImageRunSpec image_spec(const Config *c) {
     DISCO_CHECK(s.eval.images == 0 || (s.eval.levels >= 2 && s.eval.sigma_min > 0 && s.eval.sigma_max > s.eval.sigma_min),
                 "eval: need levels >= 2 and 0 < sigma_min < sigma_max (got %d, %g, %g)", s.eval.levels,
                 s.eval.sigma_min, s.eval.sigma_max);
+    ImagePriorSpec *p = &s.prior_training;
+    *p = (ImagePriorSpec){.steps = (int)config_int(c, "prior.steps"), .batch = (int)config_int(c, "prior.batch"),
+                          .lr = config_float(c, "prior.lr"), .seed = (uint64_t)config_int(c, "prior.seed")};
+    DISCO_CHECK(p->steps > 0 && p->batch > 0 && p->lr > 0,
+                "prior: need steps > 0, batch > 0 and lr > 0 (got %d, %d, %g)", p->steps, p->batch, p->lr);
+    s.sample = image_sample_spec(c, &s.model);
     DISCO_CHECK(strcmp(config_string(c, "kind"), "image") == 0, "an image config must say kind: image, not '%s'",
                 config_string(c, "kind"));
     return s;

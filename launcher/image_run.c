@@ -12,8 +12,9 @@
 #include "disco/error.h"
 #include "run_config.h"
 
-/* Writes DIR/loss_by_sigma.json: the EMA weights' loss on a grid of noise levels. */
-static void evaluate(const ImageRunSpec *spec, ImageTrained *t, const char *dir) {
+/* Writes DIR/loss_by_sigma.json: the EMA weights' loss on a grid of noise
+   levels. Returns the loss at the largest. */
+static double evaluate(const ImageRunSpec *spec, ImageTrained *t, const char *dir) {
     const ImageEvalSpec *e = &spec->eval;
     size_t n;
     float *params = graph_params(t->graph, &n);
@@ -40,7 +41,9 @@ static void evaluate(const ImageRunSpec *spec, ImageTrained *t, const char *dir)
         for (int s = 0; s < e->levels; s++) printf(" %.3g:%.4f", sigmas[s], loss[s]);
         printf("\n");
     }
+    double at_sigma_max = loss[e->levels - 1];
     free(sigmas), free(loss);
+    return at_sigma_max;
 }
 
 ImageStageResult image_stage_train(const ImageRunSpec *spec, const char *dir, const char *config_yaml, Comm *comm) {
@@ -59,7 +62,7 @@ ImageStageResult image_stage_train(const ImageRunSpec *spec, const char *dir, co
         run_path(path, sizeof path, dir, "checkpoints/stage1.h5");
         checkpoint_save(path, t.graph, t.ema->weights, &info);
     }
-    if (r.finished && spec->eval.images > 0) evaluate(spec, &t, dir);
+    r.loss_at_sigma_max = r.finished && spec->eval.images > 0 ? evaluate(spec, &t, dir) : NAN;
     image_trained_free(&t);
     return r;
 }

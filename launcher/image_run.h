@@ -15,6 +15,7 @@
 
 typedef struct {
     double final_loss, seconds;
+    double loss_at_sigma_max; /* of the evaluation after training (NAN: none) */
     uint64_t steps;
     bool finished; /* false: a signal stopped it after a checkpoint */
 } ImageStageResult;

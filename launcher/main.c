@@ -6,6 +6,18 @@
 #include "disco/error.h"
 
 static const Command commands[] = {
+    {"pipeline", "every stage of an image experiment, DisCo-Diff and the baseline, ending in a report",
+     "Usage: disco pipeline --config FILE [--run DIR] [--set key=value ...]\n"
+     "       mpirun -np N disco pipeline ...\n\n"
+     "Imports Fashion-MNIST if missing (pipeline.import), trains the FD's classifier (fid.*), then for\n"
+     "DisCo-Diff and, with pipeline.baseline, EDM's baseline: stage 1 (train), encode, the prior,\n"
+     "sample and the FD of the samples, each in DIR/disco and DIR/baseline as the single-stage\n"
+     "commands would write them. Ends with a table of losses, FD and timings (DIR/report.md).\n"
+     "Rerun the same command to resume: finished stages are skipped (DIR/*/pipeline.yaml).\n\n"
+     "  --config FILE    an image config (kind: image), e.g. configs/fmnist.yaml\n"
+     "  --run DIR        the run directory (default runs/fmnist)\n"
+     "  --set key=value  override a config field (disco train --config FILE --fields lists them)\n",
+     command_pipeline},
     {"info", "show the build, the backends and the devices this machine has",
      "Usage: disco info\n\nPrints the build options (CUDA, MPI), the BLAS and OpenMP threads,\n"
      "and whether a CUDA device can be used.\n",
@@ -20,7 +32,8 @@ static const Command commands[] = {
      "  --seed S      initialisation and data order (default 1)\n"
      "  --data DIR    the gzip'd IDX files (default /usr/share/datasets/fashion-mnist)\n"
      "  --threads T   OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
-     "  --out FILE    also write the results as JSON\n",
+     "  --out FILE    also write the results as JSON\n"
+     "  --save FILE   also write the trained weights (a checkpoint; disco fid --features fmnist reads it)\n",
      command_classify},
     {"train", "stage 1: train the denoiser and the encoder end to end",
      "Usage: disco train [--config FILE] [--run DIR] [--set key=value]... [--fields]\n"
@@ -42,9 +55,13 @@ static const Command commands[] = {
      "Reads DIR/latents.h5, writes DIR/checkpoints/prior.h5.\n",
      command_prior},
     {"sample", "draw latents from the prior and samples with the Heun ODE",
-     "Usage: disco sample [--config FILE] [--run DIR] [--set key=value]...\n\n"
-     "Reads both checkpoints, writes DIR/samples.h5 (points, latents) and prints W2 against a\n"
-     "fresh reference draw, curvature and mode coverage.\n",
+     "Usage: disco sample [--config FILE] [--run DIR] [--set key=value]...\n"
+     "       mpirun -np N disco sample ...   (image configs)\n\n"
+     "Reads both checkpoints. The toy writes DIR/samples.h5 (points, latents) and prints W2 against\n"
+     "a fresh reference draw, curvature and mode coverage. An image config draws one image per seed\n"
+     "of sample.seeds, the seeds split over the ranks, into DIR/samples/ (sample.out): PNGs in EDM's\n"
+     "seed folders, grid.png and samples.npz (the ADM evaluator's); seeds whose PNG exists are\n"
+     "skipped. sample.guidance w gives D + w (D - D_null); --fields lists every sample.* field.\n",
      command_sample},
     {"toy", "DisCo-Diff against the plain model on the paper's 2D toy, side by side",
      "Usage: disco toy [--config FILE] [--run DIR] [--set key=value]... [--fields]\n\n"
@@ -96,6 +113,25 @@ static const Command commands[] = {
      "  --seed S        initialisation of the parameters EDM does not have (default 1)\n"
      "  --check-only    check names and shapes without allocating the network; write nothing\n",
      command_weights},
+    {"fid", "feature statistics of images and their Frechet distance to a reference (FID, FD)",
+     "Usage: disco fid INPUT --features NET --weights FILE [--ref STATS] [--save-stats STATS] [--batch B]\n"
+     "       mpirun -np N disco fid ...\n\n"
+     "The mean and covariance (float64) of the features of every image of INPUT, each rank running a\n"
+     "slice, and their Frechet distance to a reference. INPUT is a folder of PNGs (searched\n"
+     "recursively, as EDM's seed folders), an .npz holding arr_0 uint8 [N, H, W, C] (the ADM\n"
+     "evaluator's form) or a data set of shards (disco data import). Grey images and RGB are both read.\n\n"
+     "  --features NET      inception: FID's Inception-v3, 2048 pool features; weights from\n"
+     "                      scripts/inception_export.py (docs/fid_inception.md)\n"
+     "                      fmnist: the Fashion-MNIST classifier's 128 features (FD); weights from\n"
+     "                      disco classify --save; images of at most 32x32\n"
+     "  --weights FILE      the network's weights\n"
+     "  --ref STATS         print the distance to these statistics (.npz as EDM publishes them, or .h5)\n"
+     "  --save-stats STATS  write the statistics: .npz (EDM's form: mu, sigma) or .h5 (also N and\n"
+     "                      the network's name)\n"
+     "  --batch B           images per forward pass (default 8 for inception, 100 for fmnist)\n\n"
+     "At least one of --ref and --save-stats. EDM's fid.py takes exactly 50,000 images; this takes\n"
+     "every image of INPUT and prints how many.\n",
+     command_fid},
 };
 static const int n_commands = sizeof commands / sizeof commands[0];
 

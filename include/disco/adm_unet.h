@@ -20,6 +20,8 @@
 #ifndef DISCO_ADM_UNET_H
 #define DISCO_ADM_UNET_H
 
+#include <stdbool.h>
+
 #include "disco/graph.h"
 
 #ifdef __cplusplus
@@ -43,6 +45,10 @@ typedef struct {
     float dropout;
     int latent_dim;    /* width of the latent tokens; 0: the baseline, no cross-attention */
     int latent_groups; /* 1, or the number of decoder resolutions with attention */
+    /* The cross-attention output projections start at zero (false: EDM's
+       fine-tuning, the network starts as the baseline) or at EDM's uniform
+       init (true: training from scratch, docs/architecture.md). */
+    bool cross_attention_random_proj;
 } AdmUnetConfig;
 
 /* SPEC §3.3: 64x64x3, 1000 classes, 192 x 1-2-3-4, 3 blocks, attention at

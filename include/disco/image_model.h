@@ -65,6 +65,35 @@ ImageNetwork image_build_training(Graph *g, const ImageModelConfig *c, int batch
 void image_feed(Graph *g, const ImageNetwork *net, const ImageModelConfig *c, const float *clean, const double *sigma,
                 const float *unit_noise, const int32_t *labels, const float *keep);
 
+/* ---- sampling ---- */
+
+/* The denoiser alone: the training graph without the encoder and the loss.
+   The latents come in as a one-hot input [B, m, k] (the prior's draws or an
+   encoder's), read by the same latent transformer, whose keep input selects
+   the learned null tokens for guidance. Parameters have the training graph's
+   names, so stage 1's checkpoint loads into it by name. */
+typedef struct {
+    int batch;
+    int x_in;                 /* f32 [B, H, W, C]: c_in x */
+    int c_noise;              /* f32 [B] */
+    int labels;               /* f32 [B, classes] one-hot, or -1 */
+    int latents;              /* f32 [B, m, k] one-hot, or -1 for the baseline */
+    LatentTransformer latent; /* unused (-1 ids) for the baseline */
+    int output;               /* f32 [B, H, W, C]: F */
+} ImageDenoiser;
+
+/* Builds the denoiser for a fixed batch; the caller compiles. */
+ImageDenoiser image_build_denoiser(Graph *g, const ImageModelConfig *c, int batch);
+
+/* D(x; sigma) = c_skip x + c_out F for rows [0, n) of the batch (n <= batch),
+   all at one noise level: x [n, H, W, C], labels [n] (ignored without
+   classes), latents [n, m] of values in [0, k), or NULL for the null
+   latents (ignored by the baseline). Feeds, runs the forward and writes
+   denoised [n, H, W, C]; rows past n hold whatever they last held, which no
+   row of a U-Net reads. */
+void image_denoise(Graph *g, const ImageDenoiser *net, const ImageModelConfig *c, const float *x, double sigma,
+                   const int32_t *labels, const int32_t *latents, int n, float *denoised);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,7 +10,10 @@
  * truncated zip, a header that does not parse, another dtype, big-endian or
  * object arrays, Fortran order, data shorter or longer than the shape, a read
  * that fails or a CRC that libzip finds wrong) is fatal with a message naming
- * the file, the array and the header field or row. */
+ * the file, the array and the header field or row.
+ *
+ * Write: what np.savez writes, for the ADM evaluator's sample batches and
+ * EDM's reference statistics. */
 #ifndef DISCO_NPZ_H
 #define DISCO_NPZ_H
 
@@ -20,7 +23,7 @@
 extern "C" {
 #endif
 
-typedef enum { NPY_U8, NPY_I32, NPY_I64 } NpyType;
+typedef enum { NPY_U8, NPY_I32, NPY_I64, NPY_F64 } NpyType; /* the reader takes the integer types */
 
 #define NPY_MAX_DIMS 8
 
@@ -53,6 +56,21 @@ void npz_array_close(NpzArray *a);
 /* A whole small array (labels), any integer dtype above, as malloc'd int64;
    count receives the number of elements. */
 int64_t *npz_read_int64(const char *npz_path, const char *name, int64_t *count);
+
+/* One array to write: C order, little-endian as the host holds it. */
+typedef struct {
+    const char *name; /* the entry is "name.npy" */
+    NpyType type;
+    int ndim;
+    int64_t shape[NPY_MAX_DIMS];
+    const void *data;
+} NpyArrayOut;
+
+/* Writes the arrays as np.savez does: stored entries, .npy version 1.0 with
+   the header padded to 64 bytes; under "<path>.tmp", synced, then renamed.
+   The data are not copied; zip64 takes over past 4 GiB. Entries carry a
+   fixed date, so the same arrays always make the same bytes. */
+void npz_write(const char *path, const NpyArrayOut *arrays, int count);
 
 #ifdef __cplusplus
 }

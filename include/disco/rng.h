@@ -35,6 +35,9 @@ typedef enum {
     RNG_STREAM_SAMPLER = 8,
     RNG_STREAM_PRIOR = 9,
     RNG_STREAM_AUGMENT = 10, /* data augmentation: horizontal flips */
+    /* disco sample: row = the image's seed, as EDM seeds a generator per image */
+    RNG_STREAM_SAMPLE_NOISE = 11, /* the initial noise */
+    RNG_STREAM_SAMPLE_CLASS = 12, /* the class, when drawn */
     RNG_STREAM_TEST = 100,
 } RngStream;
 

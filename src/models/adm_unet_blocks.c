@@ -67,16 +67,19 @@ static int self_attention(Graph *g, int x, int heads) {
    self-attention beside it. k and v have no bias: a key bias adds the same
    logit to every key of a query, which the softmax removes, and a value
    bias passes through the softmax's weights (they sum to 1) as a constant
-   that proj's own bias already provides. The zero proj makes the layer start
-   as the identity, so a baseline's weights load into the network unchanged. */
-static int cross_attention(Graph *g, int x, int tokens, int heads) {
+   that proj's own bias already provides. A zero proj makes the layer start
+   as the identity, so a baseline's weights load into the network unchanged;
+   from scratch it stalls: the zero proj passes the encoder no gradient and
+   the untrained latents give proj none worth having (docs/architecture.md). */
+static int cross_attention(Graph *g, int x, int tokens, int heads, bool random_proj) {
     int channels = adm_channels(g, x);
     graph_push_scope(g, "cross_attn");
     int q = adm_conv(g, "q", adm_group_norm(g, "norm", x), channels, 1, ADM_INIT_UNIFORM);
     int k = adm_linear(g, "k", tokens, channels, ADM_WITHOUT_BIAS, ADM_INIT_UNIFORM);
     int v = adm_linear(g, "v", tokens, channels, ADM_WITHOUT_BIAS, ADM_INIT_UNIFORM);
     int attended = graph_attention(g, q, k, v, heads, false);
-    int y = graph_add(g, adm_conv(g, "proj", attended, channels, 1, ADM_INIT_ZERO), x, 1.0f);
+    int proj = adm_conv(g, "proj", attended, channels, 1, random_proj ? ADM_INIT_UNIFORM : ADM_INIT_ZERO);
+    int y = graph_add(g, proj, x, 1.0f);
     graph_pop_scope(g);
     return y;
 }
@@ -100,5 +103,6 @@ int adm_unet_block(Graph *g, const AdmUnetConfig *c, int x, int emb, const AdmBl
     if (!spec->attention) return x;
     int heads = out / c->channels_per_head;
     x = self_attention(g, x, heads);
-    return spec->latent_tokens >= 0 ? cross_attention(g, x, spec->latent_tokens, heads) : x;
+    if (spec->latent_tokens < 0) return x;
+    return cross_attention(g, x, spec->latent_tokens, heads, c->cross_attention_random_proj);
 }

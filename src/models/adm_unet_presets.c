@@ -24,12 +24,14 @@ AdmUnetConfig adm_unet_imagenet128(void) {
    takes about 2.8 s. Dropout is off: a denoiser this small is unlikely to
    overfit 60,000 images, and each dropout regenerates its mask in both
    passes (about a sixth of a step). One head of 32 channels where attention
-   runs. */
+   runs. Trained from scratch, so the cross-attention projections start
+   random rather than at zero. */
 AdmUnetConfig adm_unet_fmnist(int channels) {
     return (AdmUnetConfig){.resolution = 32, .in_channels = channels, .out_channels = channels, .label_dim = 10,
                            .model_channels = 16, .levels = 3, .channel_mult = {1, 2, 2}, .channel_mult_emb = 4,
                            .num_blocks = 1, .attn_resolution_count = 2, .attn_resolutions = {16, 8},
-                           .channels_per_head = 32, .dropout = 0.0f, .latent_groups = 1};
+                           .channels_per_head = 32, .dropout = 0.0f, .latent_groups = 1,
+                           .cross_attention_random_proj = true};
 }
 
 /* Every kind of block at the smallest sizes: two heads of 8 channels at 4x4,

@@ -276,6 +276,41 @@ START_TEST(negative_row_is_fatal) {
 }
 END_TEST
 
+/* npz_write's archive reads back through the reader, every type and shape as written. */
+START_TEST(reads_what_npz_write_wrote) {
+    Path path;
+    scratch_path(path, "written.npz");
+    uint8_t images[2 * 3 * 4 * 3];
+    int64_t labels[2] = {7, -1};
+    int32_t small[3] = {1, -2, 3};
+    for (size_t i = 0; i < sizeof images; i++) images[i] = (uint8_t)(i * 13);
+    const NpyArrayOut arrays[3] = {{"arr_0", NPY_U8, 4, {2, 3, 4, 3}, images},
+                                   {"arr_1", NPY_I64, 1, {2}, labels},
+                                   {"small", NPY_I32, 1, {3}, small}};
+    npz_write(path, arrays, 3);
+    NpzArray *a = npz_open_array(path, "arr_0");
+    const NpyInfo *info = npz_array_info(a);
+    ck_assert_int_eq(info->type, NPY_U8);
+    ck_assert_int_eq(info->ndim, 4);
+    ck_assert_int_eq(info->shape[3], 3);
+    ck_assert_int_eq(info->row_bytes, 3 * 4 * 3);
+    uint8_t back[sizeof images];
+    npz_array_read_rows(a, 0, 2, back);
+    ck_assert_mem_eq(back, images, sizeof images);
+    npz_array_close(a);
+    int64_t count;
+    int64_t *l = npz_read_int64(path, "arr_1", &count);
+    ck_assert_int_eq(count, 2);
+    ck_assert_int_eq(l[0], 7);
+    ck_assert_int_eq(l[1], -1);
+    free(l);
+    int64_t *s = npz_read_int64(path, "small", &count);
+    ck_assert_int_eq(count, 3);
+    ck_assert_int_eq(s[1], -2);
+    free(s);
+}
+END_TEST
+
 int main(void) {
     scratch_create();
     Suite *s = suite_create("npz");
@@ -290,6 +325,7 @@ int main(void) {
     tcase_add_loop_test(reads, reads_every_header_version, 0, sizeof grid_names / sizeof grid_names[0]);
     tcase_add_test(reads, converts_every_integer_type_to_int64);
     tcase_add_test(reads, reads_a_scalar_and_an_empty_array);
+    tcase_add_test(reads, reads_what_npz_write_wrote);
     suite_add_tcase(s, reads);
 
     TCase *fatal = tcase_create("fatal");

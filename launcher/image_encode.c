@@ -154,4 +154,5 @@ void image_stage_encode(const ImageRunSpec *spec, const char *dir, Comm *comm) {
         free(z), free(labels);
     }
     free(table);
+    dist_barrier(); /* latents.h5 is written before any rank goes on */
 }

@@ -64,5 +64,6 @@ ImageStageResult image_stage_train(const ImageRunSpec *spec, const char *dir, co
     }
     r.loss_at_sigma_max = r.finished && spec->eval.images > 0 ? evaluate(spec, &t, dir) : NAN;
     image_trained_free(&t);
+    dist_barrier(); /* stage1.h5 is there for whichever rank reads it next */
     return r;
 }

@@ -13,7 +13,7 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 "$disco" data import --fmnist --split t10k --out "$scratch/data" >/dev/null
 common=(--config "$config" --set data.path="$scratch/data" --set train.checkpoint_every=2 --set train.batch=8 --set eval.images=16
-        --set eval.levels=3)
+        --set eval.path= --set eval.levels=3)
 
 run=$scratch/runs/disco
 "$disco" train "${common[@]}" --run "$run" --set train.steps=4 | tee "$scratch/out"

@@ -23,13 +23,11 @@
    in the data set, so any number of ranks draws the same ones. */
 #define ENCODE_TAU 0.01f
 
-/* The encoder alone, with stage 1's EMA weights (what EDM samples with); the
-   U-Net's tensors in the file are not read. */
-static Graph *load_encoder(const ImageRunSpec *spec, const char *dir, VitEncoder *encoder) {
+Graph *image_encoder_load(const ImageRunSpec *spec, const char *dir, int batch, VitEncoder *encoder) {
     char path[1024];
     run_path(path, sizeof path, dir, "checkpoints/stage1.h5");
     Graph *g = graph_create(backend_cpu(), spec->train.seed);
-    *encoder = vit_encoder_build(g, &spec->model.encoder, ENCODE_BATCH, ENCODE_TAU, true);
+    *encoder = vit_encoder_build(g, &spec->model.encoder, batch, ENCODE_TAU, true);
     graph_compile(g);
     graph_set_training(g, false);
     checkpoint_load(path, g, NULL, 1);
@@ -133,7 +131,7 @@ void image_stage_encode(const ImageRunSpec *spec, const char *dir, Comm *comm) {
        integers, exact in float whatever the order of the sum). */
     float *table = disco_calloc((size_t)n * (m + 1), sizeof(float), "latent table");
     VitEncoder encoder;
-    Graph *g = load_encoder(spec, dir, &encoder);
+    Graph *g = image_encoder_load(spec, dir, ENCODE_BATCH, &encoder);
     encode_slice(g, &encoder, c, data, n * rank / world, n * (rank + 1) / world, table);
     graph_destroy(g);
     dataset_close(data);

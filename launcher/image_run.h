@@ -23,6 +23,11 @@ typedef struct {
 /* Over the ranks of comm (NULL: this process alone); resumes from DIR/checkpoints. */
 ImageStageResult image_stage_train(const ImageRunSpec *spec, const char *dir, const char *config_yaml, Comm *comm);
 void image_stage_encode(const ImageRunSpec *spec, const char *dir, Comm *comm);
+/* Stage 1's encoder alone for `batch` images, with its EMA weights (what EDM
+   samples with) and the Gumbel noise of disco encode (tau 0.01, keyed by
+   train.seed and the image's index through graph_set_step): what encode and
+   the oracle latents of disco sample share. */
+Graph *image_encoder_load(const ImageRunSpec *spec, const char *dir, int batch, VitEncoder *encoder);
 void image_stage_prior(const ImageRunSpec *spec, const char *dir, Comm *comm);
 void image_stage_sample(const ImageRunSpec *spec, const char *dir, Comm *comm);
 

@@ -62,12 +62,9 @@ static Dataset *oracle_data_open(const ImageSampleSpec *s, const AdmUnetConfig *
     return data;
 }
 
-/* The oracle's latents: stage 1's encoder on image `seed` of a data set at
-   tau 0.01, its Gumbel noise keyed by train.seed and the image's index as
-   in disco encode, so the oracle of the training set draws what latents.h5
-   holds. */
-#define ORACLE_TAU 0.01f
-
+/* The oracle's latents: stage 1's encoder on image `seed` of a data set,
+   as disco encode draws them, so the oracle of the training set draws what
+   latents.h5 holds. */
 typedef struct {
     Dataset *data;
     Graph *g; /* NULL for the baseline: the oracle gives labels only */
@@ -84,9 +81,7 @@ static Oracle oracle_open(const ImageRunSpec *spec, const SeedList *seeds, const
     o.pixels = disco_malloc(image, "oracle image");
     if (u->latent_dim == 0) return o;
     o.images = disco_malloc((size_t)batch * image * sizeof(float), "oracle images");
-    o.g = graph_create(backend_cpu(), spec->train.seed);
-    o.encoder = vit_encoder_build(o.g, &model->encoder, batch, ORACLE_TAU, true);
-    load_stage1(o.g, dir);
+    o.g = image_encoder_load(spec, dir, batch, &o.encoder);
     return o;
 }
 

@@ -141,13 +141,14 @@ static bool run_model(Model *m, Comm *comm, const FidOptions *fid, const Frechet
     }
     if (r->fd_seconds < 0) {
         double start = time_now();
-        run_path(path, sizeof path, m->dir, "samples/samples.npz");
-        FrechetStats stats = fid_stats_of_path(path, fid);
-        r->fd = dist_rank() == 0 ? fid_distance(&stats, ref, ref_path) : 0;
-        r->fd_images = (double)stats.count;
+        char samples[1024];
+        image_samples_dir(&m->spec, m->dir, samples, sizeof samples);
+        run_path(path, sizeof path, samples, "samples.npz");
+        int64_t images;
+        r->fd = fid_distance_of_path(path, fid, ref, ref_path, &images);
+        r->fd_images = (double)images;
         r->fd_seconds = time_now() - start;
         pipeline_record_save(m->dir, r);
-        frechet_stats_free(&stats);
     }
     return true;
 }

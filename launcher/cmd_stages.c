@@ -7,16 +7,35 @@
    resumes, and exits with PREEMPT_EXIT_REQUEUE after a SIGUSR1 or SIGTERM. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
 #include "disco/comm.h"
 #include "disco/dist.h"
 #include "disco/error.h"
 #include "disco/preempt.h"
+#include "fid_run.h"
 #include "image_run.h"
 #include "toy_config.h"
 
 typedef enum { STAGE_TRAIN, STAGE_ENCODE, STAGE_PRIOR, STAGE_SAMPLE } Stage;
+
+/* The FD of what disco sample wrote, when fid.reference names statistics. */
+static void samples_fd(const Config *c, const ImageRunSpec *spec, const char *dir) {
+    const char *ref_path = config_string(c, "fid.reference");
+    FidOptions fid = {.network = config_string(c, "fid.network"), .weights = config_string(c, "fid.weights")};
+    DISCO_CHECK(*fid.weights, "fid.weights: the FD of the samples needs the %s network's weights", fid.network);
+    FrechetStats ref = fid_stats_load(ref_path);
+    char samples[1024], path[1024];
+    image_samples_dir(spec, dir, samples, sizeof samples);
+    run_path(path, sizeof path, samples, "samples.npz");
+    int64_t images;
+    double distance = fid_distance_of_path(path, &fid, &ref, ref_path, &images);
+    if (dist_rank() == 0)
+        printf("sample: %s %.4f of %lld images against %s\n", strcmp(fid.network, "inception") == 0 ? "FID" : "FD",
+               distance, (long long)images, ref_path);
+    frechet_stats_free(&ref);
+}
 
 /* An image config's stage over the ranks of one host communicator. */
 static int run_image_stage(int argc, char **argv, const char *command, Stage stage) {
@@ -44,7 +63,10 @@ static int run_image_stage(int argc, char **argv, const char *command, Stage sta
     }
     case STAGE_ENCODE: image_stage_encode(&spec, dir, comm); break;
     case STAGE_PRIOR: image_stage_prior(&spec, dir, comm); break;
-    case STAGE_SAMPLE: image_stage_sample(&spec, dir, comm); break;
+    case STAGE_SAMPLE:
+        image_stage_sample(&spec, dir, comm);
+        if (*config_string(c, "fid.reference")) samples_fd(c, &spec, dir);
+        break;
     }
     comm_destroy(comm);
     config_free(c);

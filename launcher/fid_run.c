@@ -223,3 +223,12 @@ double fid_distance(const FrechetStats *stats, const FrechetStats *ref, const ch
                 "'%s' holds statistics of %s features, not of %s", ref_path, ref->network, stats->network);
     return frechet_distance(stats->mu, stats->sigma, ref->mu, ref->sigma, stats->dim);
 }
+
+double fid_distance_of_path(const char *path, const FidOptions *options, const FrechetStats *ref,
+                            const char *ref_path, int64_t *count) {
+    FrechetStats stats = fid_stats_of_path(path, options);
+    double distance = fid_distance(&stats, ref, ref_path);
+    *count = stats.count;
+    frechet_stats_free(&stats);
+    return distance;
+}

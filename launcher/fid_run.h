@@ -56,6 +56,10 @@ void fid_stats_check_name(const char *path);
    of other features gives a meaningless number: refused, naming the file,
    as EDM's fid.py would fail on a shape mismatch. */
 double fid_distance(const FrechetStats *stats, const FrechetStats *ref, const char *ref_path);
+/* Collective: the statistics of the images at path (fid_stats_of_path) and
+   their distance to ref, the same on every rank. *count: the images. */
+double fid_distance_of_path(const char *path, const FidOptions *options, const FrechetStats *ref,
+                            const char *ref_path, int64_t *count);
 void fid_stats_save(const char *path, const FrechetStats *stats);
 FrechetStats fid_stats_load(const char *path);
 

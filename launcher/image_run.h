@@ -30,5 +30,7 @@ void image_stage_encode(const ImageRunSpec *spec, const char *dir, Comm *comm);
 Graph *image_encoder_load(const ImageRunSpec *spec, const char *dir, int batch, VitEncoder *encoder);
 void image_stage_prior(const ImageRunSpec *spec, const char *dir, Comm *comm);
 void image_stage_sample(const ImageRunSpec *spec, const char *dir, Comm *comm);
+/* Where disco sample writes: sample.out, or DIR/samples. */
+void image_samples_dir(const ImageRunSpec *spec, const char *dir, char *out_dir, size_t size);
 
 #endif

@@ -237,14 +237,18 @@ static uint64_t images_before(const SeedBatch *batches, int64_t count, int64_t e
     return images;
 }
 
+void image_samples_dir(const ImageRunSpec *spec, const char *dir, char *out_dir, size_t size) {
+    if (*spec->sample.out_dir)
+        snprintf(out_dir, size, "%s", spec->sample.out_dir);
+    else
+        run_path(out_dir, size, dir, "samples");
+}
+
 void image_stage_sample(const ImageRunSpec *spec, const char *dir, Comm *comm) {
     (void)comm; /* sampling exchanges no tensors: dist.h's control plane does the rest */
     const ImageSampleSpec *s = &spec->sample;
     char out_dir[1024];
-    if (*s->out_dir)
-        snprintf(out_dir, sizeof out_dir, "%s", s->out_dir);
-    else
-        run_path(out_dir, sizeof out_dir, dir, "samples");
+    image_samples_dir(spec, dir, out_dir, sizeof out_dir);
     SeedList seeds = seeds_parse(s->seeds, "sample.seeds");
     SeedList pending = pending_seeds(&seeds, out_dir);
     SeedBatch *batches;

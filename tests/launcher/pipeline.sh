@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # disco pipeline on the tiny preset (48 random 8x8 images in 3 classes), DisCo-Diff and the
 # baseline: every stage runs, the FD classifier is trained on Fashion-MNIST and the reference
-# statistics computed; the report has both models' rows and grids. A rerun skips every stage and
+# statistics computed; the report has both models' rows and grids; disco sample given the
+# reference prints the same FD. A rerun skips every stage and
 # reports the same numbers; one that lost half of DisCo-Diff's samples and its FD redraws them
 # and gets the same FD. Under mpirun -np 2 the whole pipeline runs too.
 # $1 disco, $2 mpirun (empty: no MPI), $3 the config, $4 a python3 (for make_images.py).
@@ -34,6 +35,13 @@ fd_disco=$(sed -n 's/^fmnist disco: FD \([0-9.]*\);.*/\1/p' "$scratch/out")
 fd_baseline=$(sed -n 's/^fmnist baseline: FD \([0-9.]*\);.*/\1/p' "$scratch/out")
 test -n "$fd_disco" && test -n "$fd_baseline"
 grep "^| " "$run/report.md" >"$scratch/table"
+
+# disco sample computes the same FD at its end when given the reference and the weights.
+"$disco" sample "${common[@]}" --run "$run/disco" --set fid.reference="$run/reference.h5" \
+    --set fid.weights="$run/classifier.h5" >"$scratch/sample_fd" 2>&1
+fd_sample=$(sed -n 's/^sample: FD \([0-9.]*\) of 16 images against .*/\1/p' "$scratch/sample_fd")
+fd_record=$(sed -n '/^fd:/,/^$/ s/^  value: //p' "$run/disco/pipeline.yaml")
+awk -v a="$fd_sample" -v b="$fd_record" 'BEGIN { exit !(a != "" && sprintf("%.4f", b) == a) }'
 
 # A rerun finds every stage done: nothing runs, the same table comes back.
 "$disco" pipeline "${common[@]}" --run "$run" >"$scratch/again" 2>&1

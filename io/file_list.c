@@ -51,7 +51,8 @@ static int by_bytes(const void *a, const void *b) { return strcmp(*(char *const 
 FileList file_list_find(const char *root, bool (*keep)(const char *name)) {
     Search s = {.keep = keep};
     walk(&s, root, "");
-    qsort(s.list.paths, (size_t)s.list.count, sizeof *s.list.paths, by_bytes);
+    if (s.list.count > 1) /* qsort's array may not be NULL, even when empty */
+        qsort(s.list.paths, (size_t)s.list.count, sizeof *s.list.paths, by_bytes);
     return s.list;
 }
 
